@@ -1,0 +1,3 @@
+module github.com/tipring/tipring
+
+go 1.24.0
