@@ -1,0 +1,208 @@
+// Package sim is the simulated board: on each port a register-level model
+// of a Si3215 SLIC (package slicmodel) behind periph's spi.Conn, driven by
+// the real hal/si321x driver, with a virtual analog phone on its wires and a
+// virtual PCM clock moving 20 ms frames between the driver's streams, the
+// chip's codec and the phone.
+//
+// Everything above the SPI bus is the code that runs on hardware. What the
+// board changes is time: the model settles (DC-DC ramp, calibration) about
+// fifty times faster than silicon and the driver is given the matching
+// shorter waits, so a board of 64 ports comes up in a fraction of a second.
+package sim
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tipring/tipring/board/sim/slicmodel"
+	"github.com/tipring/tipring/dsp/dtmf"
+	"github.com/tipring/tipring/hal"
+	"github.com/tipring/tipring/hal/si321x"
+)
+
+// Port counts.
+const (
+	DefaultPorts = 2
+	MaxPorts     = 64
+)
+
+// Options configure a simulated board.
+type Options struct {
+	Ports  int // 1…64; 0 means DefaultPorts
+	Logger *slog.Logger
+	// Part is the chip each port emulates; the zero value is a Si3215.
+	Part slicmodel.Part
+}
+
+// Board is a running simulated board.
+type Board struct {
+	log    *slog.Logger
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	ports  []hal.Port
+	phones []*Phone
+	slots  []*slot
+
+	closeOnce sync.Once
+}
+
+// slot is one port's hardware: the chip model, the driver on it, the PCM
+// stream and the phone, with the buffers one clock tick needs.
+type slot struct {
+	model *slicmodel.Model
+	chip  *si321x.Chip
+	pcm   *stream
+	phone *Phone
+
+	play, capt  hal.Frame
+	mouth, line [hal.FrameSamples]int16
+	rx, tx      [hal.FrameSamples * 2]byte // one 16-bit linear slot per 8 kHz frame
+}
+
+// New brings up a simulated board: it creates the chip models, opens the
+// real driver on each (reset, calibration, PCM setup), and starts the PCM
+// clock.
+func New(ctx context.Context, o Options) (*Board, error) {
+	if o.Ports == 0 {
+		o.Ports = DefaultPorts
+	}
+	if o.Ports < 1 || o.Ports > MaxPorts {
+		return nil, fmt.Errorf("sim: %d ports requested, the simulated board has 1…%d", o.Ports, MaxPorts)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b := &Board{log: o.Logger, cancel: cancel}
+
+	// Bring the chips up in parallel, as a real board's init would be bounded
+	// by its slowest chip rather than their sum.
+	b.slots = make([]*slot, o.Ports)
+	errs := make([]error, o.Ports)
+	var wg sync.WaitGroup
+	for i := range b.slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.slots[i], errs[i] = b.newSlot(ctx, runCtx, i+1, o)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		b.Close()
+		return nil, err
+	}
+	for _, s := range b.slots {
+		b.ports = append(b.ports, hal.Port{Number: s.phone.port, Line: s.chip, PCM: s.pcm})
+		b.phones = append(b.phones, s.phone)
+	}
+	b.wg.Add(1)
+	go b.clock(runCtx)
+	b.log.Info("simulated board up", "ports", o.Ports, "part", b.slots[0].chip.Part().String())
+	return b, nil
+}
+
+func (b *Board) newSlot(ctx, runCtx context.Context, n int, o Options) (*slot, error) {
+	log := b.log.With("port", n)
+	behaviour := slicmodel.FastBehaviour()
+	m := slicmodel.New(slicmodel.Config{Part: o.Part, Behaviour: behaviour, Logger: log})
+	chip, err := si321x.Open(ctx, m.Conn(), si321x.Options{
+		Reset:  m.ResetPin(),
+		Int:    m.IntPin(),
+		Timing: slicmodel.DriverTiming(behaviour),
+		PCM:    si321x.PCMConfig{Format: si321x.Linear16},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sim: port %d: %w", n, err)
+	}
+	return &slot{
+		model: m,
+		chip:  chip,
+		pcm:   newStream(),
+		phone: newPhone(runCtx, n, m, dtmfKeypad),
+	}, nil
+}
+
+// clock is the board's PCM clock: every 20 ms it moves one frame each way on
+// every port. It paces itself on absolute deadlines so that it keeps the
+// nominal rate over time, as a crystal-driven PCM clock does.
+func (b *Board) clock(ctx context.Context) {
+	defer b.wg.Done()
+	t := time.NewTicker(hal.FrameDuration)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, s := range b.slots {
+			s.tick()
+		}
+	}
+}
+
+// tick exchanges one frame: the host's play frame goes out on the PCM bus to
+// the chip, which puts it on the wires to the phone; the phone's microphone
+// goes back through the chip's codec to the host.
+func (s *slot) tick() {
+	s.pcm.next(&s.play)
+	for i, v := range s.play {
+		binary.BigEndian.PutUint16(s.rx[2*i:], uint16(v))
+	}
+	s.phone.exchangeMouth(s.mouth[:])
+	s.model.PCM(s.rx[:], s.tx[:], 2, s.mouth[:], s.line[:])
+	s.phone.exchangeEar(s.line[:])
+	for i := range s.capt {
+		s.capt[i] = int16(binary.BigEndian.Uint16(s.tx[2*i:]))
+	}
+	s.pcm.captured(&s.capt)
+}
+
+// Keypad timing of the virtual phone: 100 ms tones with 100 ms pauses, as a
+// person pressing keys at a steady pace, at the generator's default levels
+// (−10 dBm0 low group, −8 dBm0 high group).
+const (
+	keyOnSamples  = 800
+	keyOffSamples = 800
+)
+
+// dtmfKeypad synthesizes the DTMF audio of digits.
+func dtmfKeypad(digits string) ([]int16, error) {
+	return dtmf.Synthesize(digits, keyOnSamples, keyOffSamples, dtmf.DefaultGenConfig())
+}
+
+// Name implements board.Board.
+func (b *Board) Name() string { return "sim" }
+
+// Ports implements board.Board.
+func (b *Board) Ports() []hal.Port { return b.ports }
+
+// Phones returns the virtual phones, port 1 first.
+func (b *Board) Phones() []*Phone { return b.phones }
+
+// Close stops the clock and the drivers.
+func (b *Board) Close() error {
+	var errs []error
+	b.closeOnce.Do(func() {
+		b.cancel()
+		b.wg.Wait()
+		for _, s := range b.slots {
+			if s == nil {
+				continue
+			}
+			s.pcm.Close()
+			if err := s.chip.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tipring/tipring/board"
+	"github.com/tipring/tipring/board/sim"
+	"github.com/tipring/tipring/dsp/tone"
+	"github.com/tipring/tipring/firmware/config"
+	"github.com/tipring/tipring/firmware/line"
+	"github.com/tipring/tipring/firmware/simapi"
+	"github.com/tipring/tipring/firmware/web"
+)
+
+// gateway is a running Tipring: the board, one call control per port, and
+// the web listener.
+type gateway struct {
+	store   *config.Store
+	log     *slog.Logger
+	secure  bool // the web listener is HTTPS
+	started time.Time
+
+	board board.Board
+	lines []*line.Line
+
+	ln  net.Listener
+	srv *http.Server
+
+	wg    sync.WaitGroup
+	errMu sync.Mutex
+	err   error
+}
+
+func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger) (*gateway, error) {
+	country, err := tone.Lookup(cfg.Region.Country)
+	if err != nil {
+		return nil, fmt.Errorf("%s: region.country: %w", cfgPath, err)
+	}
+	g := &gateway{store: config.NewStore(cfgPath, cfg), log: log, started: time.Now()}
+	g.board, err = board.Open(ctx, cfg.Board.Name, board.Options{Ports: cfg.Board.Ports, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	g.ln, err = net.Listen("tcp", cfg.Web.Listen)
+	if err != nil {
+		g.board.Close()
+		return nil, fmt.Errorf("web listener: %w", err)
+	}
+	for _, p := range g.board.Ports() {
+		l := line.New(p, country, log)
+		g.lines = append(g.lines, l)
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			if err := l.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				g.fail(err)
+			}
+		}()
+	}
+	if !isLoopback(g.ln.Addr()) {
+		// Off the loopback interface the page is HTTPS only.
+		if err := g.serveTLS(cfgPath); err != nil {
+			g.ln.Close()
+			g.board.Close()
+			return nil, err
+		}
+	}
+	handler, err := g.routes()
+	if err != nil {
+		g.ln.Close()
+		g.board.Close()
+		return nil, err
+	}
+	g.srv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := g.srv.Serve(g.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			g.fail(fmt.Errorf("web: %w", err))
+		}
+	}()
+	scheme := "http://"
+	if g.secure {
+		scheme = "https://"
+	}
+	log.Info("tipring up", "version", version, "board", cfg.Board.Name, "ports", len(g.lines),
+		"web", scheme+g.ln.Addr().String(), "country", country.Code)
+	return g, nil
+}
+
+func (g *gateway) fail(err error) {
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	if g.err == nil {
+		g.err = err
+	}
+}
+
+// wait runs until ctx ends, then shuts everything down in order: the web
+// listener, the lines, the board.
+func (g *gateway) wait(ctx context.Context) error {
+	<-ctx.Done()
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	g.srv.Shutdown(shut)
+	err := g.board.Close()
+	g.wg.Wait()
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	if g.err != nil {
+		return g.err
+	}
+	return err
+}
+
+// addr is the web listener's address.
+func (g *gateway) addr() string { return g.ln.Addr().String() }
+
+func (g *gateway) routes() (http.Handler, error) {
+	var phones []*sim.Phone
+	mux := http.NewServeMux()
+	if sb, ok := g.board.(*sim.Board); ok && isLoopback(g.ln.Addr()) {
+		phones = sb.Phones()
+		mux.Handle("/api/sim/", simapi.Handler(sb, g.log))
+	}
+	ws, err := web.New(web.Options{
+		Store:   g.store,
+		Version: version,
+		Board:   g.board.Name(),
+		Started: g.started,
+		Lines:   g.lineStatus,
+		Phones:  phones,
+		Secure:  g.secure,
+		Logger:  g.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", ws.Handler())
+	return mux, nil
+}
+
+func (g *gateway) lineStatus() []line.Status {
+	out := make([]line.Status, len(g.lines))
+	for i, l := range g.lines {
+		out[i] = l.Status()
+	}
+	return out
+}
+
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	return ok && ip.Unmap().IsLoopback()
+}
+
+// serveTLS wraps the listener in TLS with the certificate kept next to the
+// configuration file, made on first boot.
+func (g *gateway) serveTLS(cfgPath string) error {
+	dir := filepath.Dir(cfgPath)
+	host, _ := os.Hostname()
+	var names []string
+	if host != "" {
+		names = append(names, host, host+".local")
+	}
+	var ips []net.IP
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				ips = append(ips, n.IP)
+			}
+		}
+	}
+	cert, err := web.LoadOrCreateCert(filepath.Join(dir, "web-cert.pem"), filepath.Join(dir, "web-key.pem"), names, ips)
+	if err != nil {
+		return err
+	}
+	g.ln = tls.NewListener(g.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	g.secure = true
+	return nil
+}

@@ -1,0 +1,428 @@
+// Package web is Tipring's local web page and JSON API: first-visit admin
+// password, login sessions, the status page with the simulated phones, and
+// /api/status.
+//
+// It is built from the standard library: server-rendered html/template
+// pages and plain forms that work without JavaScript, one small script of
+// our own that refreshes the status page, no third-party code in the
+// browser. Every response carries a Content-Security-Policy that allows
+// nothing but this origin's own files; every state-changing form is checked
+// for its origin and a double-submitted token; sessions are HttpOnly,
+// SameSite=Strict cookies, Secure when served over HTTPS.
+package web
+
+import (
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tipring/tipring/board/sim"
+	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/firmware/config"
+	"github.com/tipring/tipring/firmware/line"
+	"github.com/tipring/tipring/firmware/passwd"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options wire the web page to the rest of the gateway.
+type Options struct {
+	Store   *config.Store
+	Version string
+	Board   string
+	Started time.Time
+	Lines   func() []line.Status
+	Phones  []*sim.Phone // the simulated board's phones, or nil
+	Secure  bool         // served over HTTPS: cookies get the Secure flag
+	Logger  *slog.Logger
+	Now     func() time.Time // the clock; time.Now when nil
+}
+
+// Server serves the web page and API.
+type Server struct {
+	o        Options
+	log      *slog.Logger
+	tmpl     *template.Template
+	sessions *sessions
+	limiter  *limiter
+}
+
+// New returns the web server.
+func New(o Options) (*Server, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Lines == nil {
+		o.Lines = func() []line.Status { return nil }
+	}
+	t, err := template.New("").Funcs(template.FuncMap{
+		"dbm0": func(v float64) string { return fmt.Sprintf("%.0f dBm0", v) },
+		"meter": func(v float64) int { // −60…0 dBm0 → 0…100 %
+			return int(min(max((v+60)/60*100, 0), 100))
+		},
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	return &Server{o: o, log: o.Logger, tmpl: t, sessions: newSessions(o.Now), limiter: newLimiter(o.Now)}, nil
+}
+
+// Handler returns the routes of the web page and API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", s.page(s.statusPage))
+	mux.HandleFunc("GET /setup", s.setupForm)
+	mux.HandleFunc("POST /setup", s.setup)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("POST /sim/{port}/hook", s.page(s.simHook))
+	mux.HandleFunc("POST /sim/{port}/dial", s.page(s.simDial))
+	mux.HandleFunc("GET /ui/state.json", s.page(s.stateJSON))
+	mux.HandleFunc("GET /api/status", s.apiStatus)
+	return headers(mux)
+}
+
+// csp allows this origin's own files and nothing else.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func headers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func clientOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// page wraps a handler that needs a logged-in admin; others are sent to the
+// first-visit setup or the login form. State-changing requests are checked
+// against cross-site forgery.
+func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.o.Store.Get().Web.AdminPasswordHash == "" {
+			http.Redirect(w, r, "/setup", http.StatusSeeOther)
+			return
+		}
+		c, err := r.Cookie(sessionCookie)
+		if err != nil || !s.sessions.valid(c.Value) {
+			if r.Method == http.MethodGet && r.URL.Path == "/" {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "log in first", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost && !checkCSRF(r) {
+			http.Error(w, "this form did not come from this gateway's page; reload it and try again", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// view is what every template gets.
+type view struct {
+	Title   string
+	CSRF    string
+	Error   string
+	Version string
+	Board   string
+	Uptime  string
+	Lines   []line.Status
+	Phones  []phoneView
+	Authed  bool
+}
+
+type phoneView struct {
+	sim.PhoneState
+	Level float64 // dBm0 of the last 200 ms at the earpiece
+}
+
+// render writes a page, setting the double-submit CSRF cookie it embeds.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, v view) {
+	tok := ""
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		tok = c.Value
+	} else {
+		tok = randomToken()
+		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true,
+			Secure: s.o.Secure, SameSite: http.SameSiteStrictMode})
+	}
+	v.CSRF = tok
+	v.Version = s.o.Version
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err := s.tmpl.ExecuteTemplate(w, name, v); err != nil {
+		s.log.Error("web: render", "page", name, "err", err)
+	}
+}
+
+func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
+	if s.o.Store.Get().Web.AdminPasswordHash != "" {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "setup.html", view{Title: "Set the admin password"})
+}
+
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if !checkCSRF(r) {
+		http.Error(w, "this form did not come from this gateway's page; reload it and try again", http.StatusForbidden)
+		return
+	}
+	pw := r.PostFormValue("password")
+	if err := checkPassword(pw, r.PostFormValue("confirm")); err != nil {
+		s.render(w, r, http.StatusBadRequest, "setup.html", view{Title: "Set the admin password", Error: "Password not set: " + err.Error() + "."})
+		return
+	}
+	hash, err := passwd.Hash(pw)
+	if err != nil {
+		http.Error(w, "could not hash the password", http.StatusInternalServerError)
+		return
+	}
+	errTaken := errors.New("taken")
+	err = s.o.Store.Update(func(c *config.Config) error {
+		if c.Web.AdminPasswordHash != "" {
+			return errTaken // someone else finished setup first
+		}
+		c.Web.AdminPasswordHash = hash
+		return nil
+	})
+	if errors.Is(err, errTaken) {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.log.Error("web: saving the admin password", "err", err)
+		s.render(w, r, http.StatusInternalServerError, "setup.html", view{Title: "Set the admin password", Error: "The password could not be saved: " + err.Error()})
+		return
+	}
+	s.log.Info("web: admin password set", "client", clientOf(r))
+	s.startSession(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) startSession(w http.ResponseWriter) {
+	tok, exp := s.sessions.create()
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", Expires: exp, MaxAge: int(sessionTTL / time.Second),
+		HttpOnly: true, Secure: s.o.Secure, SameSite: http.SameSiteStrictMode})
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if s.o.Store.Get().Web.AdminPasswordHash == "" {
+		http.Redirect(w, r, "/setup", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login.html", view{Title: "Log in"})
+}
+
+// checkAdmin verifies the admin password for client, applying the limiter.
+// It returns how long the client must wait when it is being slowed down.
+func (s *Server) checkAdmin(client, user, pw string) (ok bool, wait time.Duration) {
+	if d := s.limiter.wait(client); d > 0 {
+		return false, d
+	}
+	hash := s.o.Store.Get().Web.AdminPasswordHash
+	good, err := passwd.Verify(hash, pw)
+	if err != nil {
+		s.log.Error("web: the stored admin password hash is unreadable", "err", err)
+	}
+	if good && subtle.ConstantTimeCompare([]byte(user), []byte("admin")) == 1 {
+		s.limiter.succeed(client)
+		return true, 0
+	}
+	d := s.limiter.fail(client)
+	s.log.Warn("web: failed login", "client", client, "next attempt in", d)
+	return false, 0
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if s.o.Store.Get().Web.AdminPasswordHash == "" {
+		http.Redirect(w, r, "/setup", http.StatusSeeOther)
+		return
+	}
+	if !checkCSRF(r) {
+		http.Error(w, "this form did not come from this gateway's page; reload it and try again", http.StatusForbidden)
+		return
+	}
+	ok, wait := s.checkAdmin(clientOf(r), "admin", r.PostFormValue("password"))
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+		s.render(w, r, http.StatusTooManyRequests, "login.html", view{Title: "Log in",
+			Error: fmt.Sprintf("Too many wrong passwords: try again in %d s.", int(wait.Seconds()+0.999))})
+		return
+	}
+	if !ok {
+		s.render(w, r, http.StatusUnauthorized, "login.html", view{Title: "Log in", Error: "Wrong password."})
+		return
+	}
+	s.startSession(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if !checkCSRF(r) {
+		http.Error(w, "this form did not come from this gateway's page", http.StatusForbidden)
+		return
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sessions.remove(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.o.Secure, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) snapshot() view {
+	v := view{Title: "Status", Board: s.o.Board, Uptime: time.Since(s.o.Started).Round(time.Second).String(), Lines: s.o.Lines(), Authed: true}
+	for _, p := range s.o.Phones {
+		v.Phones = append(v.Phones, phoneView{PhoneState: p.State(), Level: dsp.DBm0FromRMS(dsp.RMS(p.Heard(200)))})
+	}
+	return v
+}
+
+func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
+	v := s.snapshot()
+	v.Error = r.URL.Query().Get("error")
+	s.render(w, r, http.StatusOK, "status.html", v)
+}
+
+// statusJSON is the body of /api/status and /ui/state.json.
+type statusJSON struct {
+	Version string        `json:"version"`
+	Board   string        `json:"board"`
+	Uptime  float64       `json:"uptimeSeconds"`
+	Lines   []line.Status `json:"lines"`
+	Phones  []phoneJSON   `json:"phones,omitempty"`
+}
+
+type phoneJSON struct {
+	sim.PhoneState
+	Level float64 `json:"levelDBm0"`
+}
+
+func (s *Server) writeStatus(w http.ResponseWriter, withPhones bool) {
+	v := s.snapshot()
+	body := statusJSON{Version: s.o.Version, Board: s.o.Board, Uptime: time.Since(s.o.Started).Seconds(), Lines: v.Lines}
+	if withPhones {
+		for _, p := range v.Phones {
+			lvl := p.Level
+			if lvl < -99 {
+				lvl = -99 // JSON has no -Inf
+			}
+			body.Phones = append(body.Phones, phoneJSON{PhoneState: p.PhoneState, Level: lvl})
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(body)
+}
+
+func (s *Server) stateJSON(w http.ResponseWriter, r *http.Request) { s.writeStatus(w, true) }
+
+// apiStatus accepts a session cookie or HTTP Basic credentials for "admin".
+func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) {
+	if s.o.Store.Get().Web.AdminPasswordHash == "" {
+		http.Error(w, "no admin password is set yet: open the web page to set one", http.StatusForbidden)
+		return
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.valid(c.Value) {
+		s.writeStatus(w, false)
+		return
+	}
+	if user, pw, ok := r.BasicAuth(); ok {
+		good, wait := s.checkAdmin(clientOf(r), user, pw)
+		if wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+			http.Error(w, "too many wrong passwords", http.StatusTooManyRequests)
+			return
+		}
+		if good {
+			s.writeStatus(w, false)
+			return
+		}
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="tipring", charset="UTF-8"`)
+	http.Error(w, "admin credentials required", http.StatusUnauthorized)
+}
+
+func (s *Server) phone(w http.ResponseWriter, r *http.Request) *sim.Phone {
+	n, err := strconv.Atoi(r.PathValue("port"))
+	if err != nil || n < 1 || n > len(s.o.Phones) {
+		http.Error(w, "no such simulated port", http.StatusNotFound)
+		return nil
+	}
+	return s.o.Phones[n-1]
+}
+
+// back returns to the status page, carrying an error message if any.
+func back(w http.ResponseWriter, r *http.Request, err error) {
+	to := "/"
+	if err != nil {
+		to = "/?error=" + template.URLQueryEscaper(err.Error())
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func (s *Server) simHook(w http.ResponseWriter, r *http.Request) {
+	p := s.phone(w, r)
+	if p == nil {
+		return
+	}
+	var err error
+	switch r.PostFormValue("state") {
+	case "off":
+		err = p.SetHook(true)
+	case "on":
+		err = p.SetHook(false)
+	case "flash":
+		err = p.Flash(r.Context())
+	default:
+		err = errors.New("unknown hook action")
+	}
+	back(w, r, err)
+}
+
+func (s *Server) simDial(w http.ResponseWriter, r *http.Request) {
+	p := s.phone(w, r)
+	if p == nil {
+		return
+	}
+	digits := r.PostFormValue("digits")
+	if digits == "" || len(digits) > 64 {
+		back(w, r, errors.New("type 1 to 64 digits"))
+		return
+	}
+	back(w, r, p.Dial(r.Context(), digits, r.PostFormValue("method") == "pulse"))
+}
