@@ -122,12 +122,12 @@ func (b *Board) newSlot(ctx, runCtx context.Context, n int, o Options) (*slot, e
 	if err != nil {
 		return nil, fmt.Errorf("sim: port %d: %w", n, err)
 	}
-	return &slot{
-		model: m,
-		chip:  chip,
-		pcm:   newStream(),
-		phone: newPhone(runCtx, n, m, dtmfKeypad),
-	}, nil
+	phone, err := newPhone(runCtx, n, m, dtmfKeypad)
+	if err != nil {
+		chip.Close()
+		return nil, err
+	}
+	return &slot{model: m, chip: chip, pcm: newStream(), phone: phone}, nil
 }
 
 // clock is the board's PCM clock: every 20 ms it moves one frame each way on

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tipring/tipring/dsp/callerid"
 )
 
 // lineSide is what a phone sees of the SLIC it is wired to: the loop it
@@ -71,10 +72,19 @@ type Phone struct {
 
 	ctx    context.Context // ends the phone's own timers with the board
 	dtmfFn func(digits string) ([]int16, error)
+
+	// display decodes caller ID (Bell 202, V.23 or DTMF) and message-waiting
+	// messages from the line while the handset is down, as a caller-ID
+	// phone's display does.
+	display *callerid.Decoder
 }
 
-func newPhone(ctx context.Context, port int, line lineSide, dtmf func(string) ([]int16, error)) *Phone {
-	return &Phone{port: port, line: line, ear: make([]int16, earSeconds*8000), ctx: ctx, dtmfFn: dtmf}
+func newPhone(ctx context.Context, port int, line lineSide, dtmf func(string) ([]int16, error)) (*Phone, error) {
+	d, err := callerid.NewDecoder(callerid.DecoderConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("sim: caller-ID display: %w", err)
+	}
+	return &Phone{port: port, line: line, ear: make([]int16, earSeconds*8000), ctx: ctx, dtmfFn: dtmf, display: d}, nil
 }
 
 // State returns a snapshot of the phone.
@@ -280,6 +290,30 @@ func (p *Phone) Heard(ms int) []int16 {
 	return out
 }
 
+// show puts a decoded message on the display: a call's number and name, or
+// the message-waiting lamp.
+func (p *Phone) show(m callerid.Message) {
+	switch m.Type {
+	case callerid.TypeSDMFMessageWaiting, callerid.TypeMessageWaiting:
+		p.mwi = m.Waiting.Active
+		return
+	case callerid.TypeSDMFCallSetup, callerid.TypeCallSetup:
+	default:
+		return // charge and text messages: nothing this display shows
+	}
+	c := &CallerID{Number: m.Info.Number, Name: m.Info.Name}
+	switch {
+	case c.Number == "" && m.Info.NumberAbsence == callerid.Private:
+		c.Number = "P"
+	case c.Number == "" && m.Info.NumberAbsence == callerid.Unavailable:
+		c.Number = "O"
+	}
+	if c.Name == "" && m.Info.NameAbsence == callerid.Private {
+		c.Name = "P"
+	}
+	p.cid = c
+}
+
 // exchangeMouth fills mouth with the next PCM period of what the phone's
 // microphone sends: queued speech or DTMF while off-hook, zero on-hook.
 func (p *Phone) exchangeMouth(mouth []int16) {
@@ -296,10 +330,20 @@ func (p *Phone) exchangeMouth(mouth []int16) {
 
 // exchangeEar takes one PCM period of what the SLIC put on the wires. The
 // earpiece records it while off-hook and records silence while on-hook, so
-// that Heard stays aligned with time.
+// that Heard stays aligned with time. On-hook, the display listens for
+// caller ID and message waiting.
 func (p *Phone) exchangeEar(line []int16) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.off && p.display.Process(line) {
+		for {
+			r, ok := p.display.Next()
+			if !ok {
+				break
+			}
+			p.show(r.Message)
+		}
+	}
 	for _, s := range line {
 		if !p.off {
 			s = 0

@@ -31,7 +31,7 @@ type Audio struct {
 
 // Encode writes a as a canonical 44-byte-header WAV file.
 func Encode(w io.Writer, a Audio) error {
-	n := len(a.Samples) * 2
+	n := int64(len(a.Samples)) * 2
 	if n > 0xFFFFFFFF-36 {
 		return fmt.Errorf("wav: %d samples do not fit a RIFF file", len(a.Samples))
 	}
@@ -48,7 +48,7 @@ func Encode(w io.Writer, a Audio) error {
 	binary.LittleEndian.PutUint16(h[34:], 16)
 	copy(h[36:], "data")
 	binary.LittleEndian.PutUint32(h[40:], uint32(n))
-	buf := make([]byte, 0, 44+n)
+	buf := make([]byte, 0, 44+int(n))
 	buf = append(buf, h[:]...)
 	for _, s := range a.Samples {
 		buf = binary.LittleEndian.AppendUint16(buf, uint16(s))
