@@ -61,8 +61,8 @@ type Phone struct {
 
 	mu      sync.Mutex
 	off     bool
-	pulsing bool // the hook switch is busy with pulses or a flash
-	keying  bool // DTMF digits are being played
+	pulsing bool    // the hook switch is busy with pulses or a flash
+	keying  bool    // DTMF digits are being played
 	mouth   []int16 // audio waiting to be spoken, played before live silence
 	ear     []int16 // ring buffer of what the earpiece heard
 	earPos  int     // next write index in ear
