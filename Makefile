@@ -8,8 +8,9 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
 # Debian packages the tests use: qemu-user runs the arm/arm64 test binaries,
-# espeak-ng makes the DTMF talk-off speech corpus, sox checks audio.
-TEST_DEBS := qemu-user espeak-ng sox
+# espeak-ng makes the DTMF talk-off speech corpus, sox checks audio, kamailio
+# (with its TLS module) is the registrar the SIP tests register with.
+TEST_DEBS := qemu-user espeak-ng sox kamailio kamailio-tls-modules
 
 .PHONY: help build cross run test test-native test-qemu deps lint bench fuzz clean
 
