@@ -164,8 +164,15 @@ func TestDialToneEndToEnd(t *testing.T) {
 	// over-estimates the latency by up to 20 ms, never under-estimates it.
 	latency := t1.Sub(t0) - time.Duration(len(x)-i)*time.Second/dsp.SampleRate
 	t.Logf("dial tone began %v after the off-hook request", latency.Round(time.Millisecond))
-	if latency > 100*time.Millisecond {
-		t.Errorf("dial tone began %v after off-hook, want ≤ 100 ms", latency)
+	limit := 100 * time.Millisecond
+	if testing.Short() {
+		// The -short pass runs under qemu-user emulation on a loaded machine,
+		// where time says nothing about the gateway; the native pass holds
+		// the 100 ms limit.
+		limit = 300 * time.Millisecond
+	}
+	if latency > limit {
+		t.Errorf("dial tone began %v after off-hook, want ≤ %v", latency, limit)
 	}
 	steady := x[len(x)-3200:] // the last 400 ms
 	for _, hz := range []float64{350, 440} {
