@@ -35,9 +35,13 @@ const (
 type Options struct {
 	Ports  int // 1…64; 0 means DefaultPorts
 	Logger *slog.Logger
-	// Part is the chip each port emulates; the zero value is a Si3215.
-	Part slicmodel.Part
+	// Chip is the SLIC each port emulates: "si3215" (the default, the part
+	// of most FXS modules), "si3210" or "si3216".
+	Chip string
 }
+
+// parts maps Options.Chip to the model's part.
+var parts = map[string]slicmodel.Part{"": slicmodel.Si3215, "si3215": slicmodel.Si3215, "si3210": slicmodel.Si3210, "si3216": slicmodel.Si3216}
 
 // Board is a running simulated board.
 type Board struct {
@@ -78,6 +82,9 @@ func New(ctx context.Context, o Options) (*Board, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if _, ok := parts[o.Chip]; !ok {
+		return nil, fmt.Errorf("sim: unknown chip %q: si3210, si3215 or si3216", o.Chip)
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b := &Board{log: o.Logger, cancel: cancel}
 
@@ -111,7 +118,7 @@ func New(ctx context.Context, o Options) (*Board, error) {
 func (b *Board) newSlot(ctx, runCtx context.Context, n int, o Options) (*slot, error) {
 	log := b.log.With("port", n)
 	behaviour := slicmodel.FastBehaviour()
-	m := slicmodel.New(slicmodel.Config{Part: o.Part, Behaviour: behaviour, Logger: log})
+	m := slicmodel.New(slicmodel.Config{Part: parts[o.Chip], Behaviour: behaviour, Logger: log})
 	chip, err := si321x.Open(ctx, m.Conn(), si321x.Options{
 		Reset:  m.ResetPin(),
 		Int:    m.IntPin(),
@@ -194,15 +201,22 @@ func (b *Board) Close() error {
 	b.closeOnce.Do(func() {
 		b.cancel()
 		b.wg.Wait()
-		for _, s := range b.slots {
+		// Each driver's goroutine may be waiting out an interrupt poll:
+		// close them together rather than one after another.
+		errs = make([]error, len(b.slots))
+		var wg sync.WaitGroup
+		for i, s := range b.slots {
 			if s == nil {
 				continue
 			}
 			s.pcm.Close()
-			if err := s.chip.Close(); err != nil {
-				errs = append(errs, err)
-			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.chip.Close()
+			}()
 		}
+		wg.Wait()
 	})
 	return errors.Join(errs...)
 }

@@ -45,6 +45,26 @@ func nextEvent(t *testing.T, l hal.Line, within time.Duration, kinds ...hal.Even
 	}
 }
 
+func TestChips(t *testing.T) {
+	for _, chip := range []string{"si3210", "si3215", "si3216"} {
+		b, err := New(context.Background(), Options{Ports: 1, Chip: chip})
+		if err != nil {
+			t.Fatalf("%s: %v", chip, err)
+		}
+		if got := b.slots[0].chip.Part().Number.String(); !strings.EqualFold(got, chip) {
+			t.Errorf("asked for %s, driver found %s", chip, got)
+		}
+		b.Close()
+	}
+	if _, err := New(context.Background(), Options{Chip: "si3050"}); err == nil {
+		t.Fatal("unknown chip accepted")
+	}
+	b := newBoard(t, 1)
+	if got := b.slots[0].chip.Part().Number.String(); got != "Si3215" {
+		t.Fatalf("default chip %s, want Si3215", got)
+	}
+}
+
 func TestPortCounts(t *testing.T) {
 	if _, err := New(context.Background(), Options{Ports: 65}); err == nil {
 		t.Fatal("65 ports accepted")

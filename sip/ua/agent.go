@@ -10,10 +10,21 @@
 // and removes its binding (Expires: 0) when stopped. Its [RegState] is what
 // a status page shows.
 //
+// Registrars are located as RFC 3263 says (SRV records for a bare domain,
+// else A/AAAA), and the next target is tried when one fails. A line may
+// have a backup registrar it fails over to and moves back from, and an
+// outbound proxy (RFC 3261 §8.1.2). Via carries rport (RFC 3581), and when
+// the registrar sees the line behind a NAT the public address it reports
+// becomes the Contact. TCP and TLS flows are the agent's own, kept alive
+// with RFC 5626 CRLF keep-alives; a line re-registers as soon as its flow
+// fails.
+//
 // Over TLS the registrar's certificate is verified against the agent's
 // trust anchors (or the system roots), with the registrar's host name or
-// IP address as the server name; a client certificate can be presented for
-// mutual TLS. TLS 1.2 is the minimum.
+// IP address as the server name (the SIP domain when the address came from
+// SRV, RFC 5922); a client certificate can be presented for mutual TLS.
+// With a certificate of its own the agent also listens for TLS, on the
+// port after its UDP and TCP port. TLS 1.2 is the minimum.
 package ua
 
 import (
@@ -22,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"strconv"
 	"sync"
@@ -50,10 +62,25 @@ type AgentConfig struct {
 	Logger *slog.Logger
 	// UserAgent is the User-Agent header value. Default "Tipring".
 	UserAgent string
-	// RequestTimeout bounds one REGISTER transaction. Default 32 s.
+	// RequestTimeout bounds one REGISTER transaction, and the connection
+	// and TLS handshake of a flow. Default 32 s.
 	RequestTimeout time.Duration
-	// Resolver resolves registrar host names; nil means net.DefaultResolver.
-	Resolver *net.Resolver
+	// Resolver locates registrars (SRV, A and AAAA records); nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+	// Keepalive is the interval of RFC 5626 CRLF keep-alives on TCP and
+	// TLS flows; each ping goes out at a random 80–100 % of it. Default
+	// 30 s; negative turns keep-alives off.
+	Keepalive time.Duration
+	// PongTimeout is how long a ping waits for its pong (or any data)
+	// before the flow is declared failed. Default 10 s (RFC 5626 §4.4.1).
+	PongTimeout time.Duration
+	// ServerTLS, when it holds a certificate (Certificates or
+	// GetCertificate), makes the agent listen for TLS on the port after
+	// ListenAddr's, presenting that certificate; ClientAuth and ClientCAs
+	// can demand and verify callers' certificates. TLS Contacts then name
+	// that port. Nil means no TLS listener.
+	ServerTLS *tls.Config
 }
 
 // Agent is the SIP user agent shared by all lines: transports, listeners
@@ -66,7 +93,15 @@ type Agent struct {
 	server *sipgo.Server
 	udp    net.PacketConn
 	tcp    net.Listener
+	tlsLn  net.Listener // nil without ServerTLS
 	listen *net.UDPAddr
+	tlsLis *net.TCPAddr // the TLS listener's address, or nil
+
+	tlsConf  *tls.Config // client side
+	rnd      func() float64
+	flows    flowTable
+	tcpFlows *flowListener
+	tlsFlows *flowListener
 
 	wg   sync.WaitGroup
 	mu   sync.Mutex
@@ -89,6 +124,25 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver
 	}
+	if cfg.Keepalive == 0 {
+		cfg.Keepalive = defaultKeepalive
+	}
+	if cfg.PongTimeout <= 0 {
+		cfg.PongTimeout = defaultPongTimeout
+	}
+	dnsResolver, ok := cfg.Resolver.(*net.Resolver)
+	if !ok {
+		// sipgo resolves nothing of ours: the agent hands it addresses.
+		dnsResolver = net.DefaultResolver
+	}
+	var serverTLS *tls.Config
+	if cfg.ServerTLS != nil {
+		if len(cfg.ServerTLS.Certificates) == 0 && cfg.ServerTLS.GetCertificate == nil && cfg.ServerTLS.GetConfigForClient == nil {
+			return nil, fmt.Errorf("%w: ServerTLS has no certificate", ErrInvalidConfig)
+		}
+		serverTLS = cfg.ServerTLS.Clone()
+		serverTLS.MinVersion = max(serverTLS.MinVersion, tls.VersionTLS12)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -99,14 +153,21 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 	}
 	tlsConf.MinVersion = max(tlsConf.MinVersion, tls.VersionTLS12)
 
-	udp, tcp, err := listenPair(ctx, cfg.ListenAddr)
+	udp, tcp, tlsRaw, err := listenSet(ctx, cfg.ListenAddr, serverTLS != nil)
 	if err != nil {
 		return nil, err
+	}
+	closeListeners := func() {
+		udp.Close()
+		tcp.Close()
+		if tlsRaw != nil {
+			tlsRaw.Close()
+		}
 	}
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgenTLSConfig(tlsConf),
-		sipgo.WithUserAgentDNSResolver(cfg.Resolver),
+		sipgo.WithUserAgentDNSResolver(dnsResolver),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log.With("sip", "transport"))),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(log.With("sip", "transaction")),
@@ -115,22 +176,19 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 		),
 	)
 	if err != nil {
-		udp.Close()
-		tcp.Close()
+		closeListeners()
 		return nil, fmt.Errorf("ua: sipgo user agent: %w", err)
 	}
 	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(log.With("sip", "client")))
 	if err != nil {
 		ua.Close()
-		udp.Close()
-		tcp.Close()
+		closeListeners()
 		return nil, fmt.Errorf("ua: sipgo client: %w", err)
 	}
 	server, err := sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("sip", "server")))
 	if err != nil {
 		ua.Close()
-		udp.Close()
-		tcp.Close()
+		closeListeners()
 		return nil, fmt.Errorf("ua: sipgo server: %w", err)
 	}
 	server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -142,27 +200,36 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 		ua:     ua,
 		client: client,
 		server: server,
-		udp:    udp,
-		tcp:    tcp,
-		listen: udp.LocalAddr().(*net.UDPAddr),
-		regs:   make(map[*Registration]struct{}),
+		udp:      udp,
+		tcp:      tcp,
+		listen:   udp.LocalAddr().(*net.UDPAddr),
+		tlsConf:  tlsConf,
+		rnd:      mrand.Float64,
+		flows:    flowTable{flows: make(map[flowKey]*flow), dialing: make(map[flowKey]*dialCall)},
+		tcpFlows: newFlowListener(tcp.Addr()),
+		tlsFlows: newFlowListener(tcp.Addr()),
+		regs:     make(map[*Registration]struct{}),
 	}
-	a.wg.Add(2)
-	go func() {
-		defer a.wg.Done()
-		_ = server.ServeUDP(udp)
-	}()
-	go func() {
-		defer a.wg.Done()
-		_ = server.ServeTCP(tcp)
-	}()
+	a.wg.Go(func() { _ = server.ServeUDP(udp) })
+	a.wg.Go(func() { _ = server.ServeTCP(tcp) })
+	a.wg.Go(func() { _ = server.ServeTCP(a.tcpFlows) })
+	a.wg.Go(func() { _ = server.ServeTLS(a.tlsFlows) })
+	if tlsRaw != nil {
+		a.tlsLis = tlsRaw.Addr().(*net.TCPAddr)
+		a.tlsLn = tls.NewListener(tlsRaw, serverTLS)
+		a.wg.Go(func() { _ = server.ServeTLS(a.tlsLn) })
+	}
 	// The client sends UDP from the listening socket, which the transport
 	// layer knows once ServeUDP has registered it.
 	if err := a.waitUDPReady(ctx); err != nil {
 		_ = a.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	log.Info("SIP agent listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String())
+	if a.tlsLis != nil {
+		log.Info("SIP agent listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(), "tls", a.tlsLis.String())
+	} else {
+		log.Info("SIP agent listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String())
+	}
 	return a, nil
 }
 
@@ -186,34 +253,50 @@ func (a *Agent) waitUDPReady(ctx context.Context) error {
 	}
 }
 
-// listenPair opens UDP and TCP listeners on the same address; with port 0
-// it looks for a port free for both.
-func listenPair(ctx context.Context, addr string) (net.PacketConn, net.Listener, error) {
+// listenSet opens UDP and TCP listeners on the same address and, with
+// withTLS, a TCP listener for TLS on the next port; with port 0 it looks
+// for ports free for all of them.
+func listenSet(ctx context.Context, addr string, withTLS bool) (net.PacketConn, net.Listener, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: listen address %q: %w", ErrInvalidConfig, addr, err)
+		return nil, nil, nil, fmt.Errorf("%w: listen address %q: %w", ErrInvalidConfig, addr, err)
 	}
 	var lc net.ListenConfig
 	for range 20 {
 		tcp, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, port))
 		if err != nil {
-			return nil, nil, fmt.Errorf("ua: listen tcp %s: %w", addr, err)
+			return nil, nil, nil, fmt.Errorf("ua: listen tcp %s: %w", addr, err)
 		}
-		p := strconv.Itoa(tcp.Addr().(*net.TCPAddr).Port)
-		udp, err := lc.ListenPacket(ctx, "udp", net.JoinHostPort(host, p))
+		n := tcp.Addr().(*net.TCPAddr).Port
+		udp, err := lc.ListenPacket(ctx, "udp", net.JoinHostPort(host, strconv.Itoa(n)))
+		if err == nil && !withTLS {
+			return udp, tcp, nil, nil
+		}
+		var tl net.Listener
 		if err == nil {
-			return udp, tcp, nil
+			if n < 65535 {
+				tl, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(n+1)))
+			} else {
+				err = fmt.Errorf("no port after %d", n)
+			}
+			if err == nil {
+				return udp, tcp, tl, nil
+			}
+			udp.Close()
 		}
 		tcp.Close()
 		if port != "0" {
-			return nil, nil, fmt.Errorf("ua: listen udp %s: %w", addr, err)
+			return nil, nil, nil, fmt.Errorf("ua: listen %s: %w", addr, err)
 		}
 	}
-	return nil, nil, fmt.Errorf("ua: no port free for both UDP and TCP on %s", host)
+	return nil, nil, nil, fmt.Errorf("ua: no ports free for UDP, TCP and TLS on %s", host)
 }
 
 // LocalAddr returns the UDP listening address (TCP listens on the same).
 func (a *Agent) LocalAddr() *net.UDPAddr { return a.listen }
+
+// TLSAddr returns the TLS listening address, or nil without ServerTLS.
+func (a *Agent) TLSAddr() *net.TCPAddr { return a.tlsLis }
 
 // UA returns the underlying sipgo user agent, for the call layer.
 func (a *Agent) UA() *sipgo.UserAgent { return a.ua }
@@ -253,7 +336,12 @@ func (a *Agent) Close(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	for _, c := range []interface{ Close() error }{a.udp, a.tcp, a.ua} {
+	a.closeFlows()
+	closers := []interface{ Close() error }{a.udp, a.tcp, a.tcpFlows, a.tlsFlows}
+	if a.tlsLn != nil {
+		closers = append(closers, a.tlsLn)
+	}
+	for _, c := range append(closers, a.ua) {
 		if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("ua: close: %w", err))
 		}

@@ -39,6 +39,13 @@ var (
 	// ErrServerFailure matches 5xx answers and other answers that are
 	// retried after a backoff.
 	ErrServerFailure = errors.New("ua: registrar failure")
+	// ErrResolve means the registrar's (or outbound proxy's) name did not
+	// resolve to any address (RFC 3263). It is retried like ErrNoResponse.
+	ErrResolve = errors.New("ua: registrar address not resolved")
+	// ErrFlowFailed means a TCP or TLS flow to the registrar closed or
+	// stopped answering keep-alives (RFC 5626 §4.4); the line registers
+	// again at once.
+	ErrFlowFailed = errors.New("ua: flow to registrar failed")
 	// ErrTooManyRounds means a single attempt needed too many requests
 	// (challenges or 423 answers that did not converge).
 	ErrTooManyRounds = errors.New("ua: registration did not converge")
