@@ -8,9 +8,10 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 0
 
 # Debian packages the tests use: qemu-user runs the arm/arm64 test binaries,
-# espeak-ng makes the DTMF talk-off speech corpus, sox checks audio, kamailio
-# (with its TLS module) is the registrar the SIP tests register with.
-TEST_DEBS := qemu-user espeak-ng sox kamailio kamailio-tls-modules
+# espeak-ng makes the DTMF talk-off speech corpus, kamailio
+# (with its TLS module) is the registrar the SIP tests register with, chromium
+# runs the web page tests.
+TEST_DEBS := qemu-user espeak-ng kamailio kamailio-tls-modules chromium
 
 .PHONY: help build cross run test test-native test-qemu deps lint bench fuzz clean
 

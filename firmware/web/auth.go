@@ -226,20 +226,22 @@ func checkPassword(pw, confirm string) error {
 }
 
 // sameOrigin reports whether a state-changing request comes from our own
-// pages: browsers send Sec-Fetch-Site and Origin on POST; a request from
-// another site is refused whatever cookies it carries.
+// pages. Browsers send Sec-Fetch-Site on every request, and it is decisive
+// when present; older browsers send Origin on POST, which must then name this
+// host. (Origin "null", which browsers send for privacy-restricted requests,
+// proves nothing and is refused.) A request from another site is refused
+// whatever cookies it carries.
 func sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin", "none":
+		return true
+	case "":
 	default:
 		return false
 	}
 	if o := r.Header.Get("Origin"); o != "" {
-		host := o
-		if i := strings.Index(o, "://"); i >= 0 {
-			host = o[i+3:]
-		}
-		return host == r.Host
+		_, host, ok := strings.Cut(o, "://")
+		return ok && host == r.Host
 	}
 	return true
 }

@@ -210,6 +210,16 @@ func TestCrossSiteRefused(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-origin login: %s", resp.Status)
 	}
+	for _, hdr := range [][2]string{{"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Site", "same-site"}, {"Origin", "null"}} {
+		req, _ = http.NewRequest("POST", h.srv.URL+"/login", strings.NewReader(url.Values{"csrf": {tok}, "password": {"green-Valley-77"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(hdr[0], hdr[1])
+		resp, _ = h.c.Do(req)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("login with %s: %s: %s", hdr[0], hdr[1], resp.Status)
+		}
+	}
 	req, _ = http.NewRequest("POST", h.srv.URL+"/login", strings.NewReader(url.Values{"csrf": {"forged"}, "password": {"x"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, _ = h.c.Do(req)
