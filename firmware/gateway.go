@@ -37,8 +37,10 @@ type gateway struct {
 	ln  net.Listener
 	srv *http.Server
 
-	wg    sync.WaitGroup
-	errMu sync.Mutex
+	wg          sync.WaitGroup // the web server
+	lineWG      sync.WaitGroup // the lines
+	cancelLines context.CancelFunc
+	errMu       sync.Mutex
 	err   error
 }
 
@@ -57,13 +59,17 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 		g.board.Close()
 		return nil, fmt.Errorf("web listener: %w", err)
 	}
+	// The lines stop before the board closes, so that no line ever reads a
+	// closed PCM stream during an orderly shutdown.
+	lineCtx, cancelLines := context.WithCancel(context.WithoutCancel(ctx))
+	g.cancelLines = cancelLines
 	for _, p := range g.board.Ports() {
 		l := line.New(p, country, log)
 		g.lines = append(g.lines, l)
-		g.wg.Add(1)
+		g.lineWG.Add(1)
 		go func() {
-			defer g.wg.Done()
-			if err := l.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			defer g.lineWG.Done()
+			if err := l.Run(lineCtx); err != nil && !errors.Is(err, context.Canceled) {
 				g.fail(err)
 			}
 		}()
@@ -71,15 +77,13 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	if !isLoopback(g.ln.Addr()) {
 		// Off the loopback interface the page is HTTPS only.
 		if err := g.serveTLS(cfgPath); err != nil {
-			g.ln.Close()
-			g.board.Close()
+			g.abort()
 			return nil, err
 		}
 	}
 	handler, err := g.routes()
 	if err != nil {
-		g.ln.Close()
-		g.board.Close()
+		g.abort()
 		return nil, err
 	}
 	g.srv = &http.Server{
@@ -103,6 +107,14 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	return g, nil
 }
 
+// abort undoes a start that failed after the lines began.
+func (g *gateway) abort() {
+	g.ln.Close()
+	g.cancelLines()
+	g.lineWG.Wait()
+	g.board.Close()
+}
+
 func (g *gateway) fail(err error) {
 	g.errMu.Lock()
 	defer g.errMu.Unlock()
@@ -118,8 +130,10 @@ func (g *gateway) wait(ctx context.Context) error {
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	g.srv.Shutdown(shut)
-	err := g.board.Close()
 	g.wg.Wait()
+	g.cancelLines()
+	g.lineWG.Wait()
+	err := g.board.Close()
 	g.errMu.Lock()
 	defer g.errMu.Unlock()
 	if g.err != nil {

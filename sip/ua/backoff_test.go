@@ -1,6 +1,7 @@
 package ua
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -41,4 +42,10 @@ func TestRefreshDelay(t *testing.T) {
 			t.Errorf("refreshDelay(%v) = %v, want %v", tc.g, got, tc.want)
 		}
 	}
+}
+
+// newTestRand returns a seeded uniform source for statistical tests.
+func newTestRand() func() float64 {
+	r := rand.New(rand.NewPCG(1, 2))
+	return r.Float64
 }

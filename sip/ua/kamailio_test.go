@@ -16,32 +16,51 @@ import (
 	"github.com/tipring/tipring/sip/internal/testca"
 )
 
-// testLog sends slog output to t.Log until the test ends.
+// testLog sends slog output to t.Log until the test ends, and keeps it.
 type testLog struct {
 	mu   sync.Mutex
 	t    testing.TB
 	done bool
+	all  strings.Builder
 }
 
 func (w *testLog) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.all.Write(p)
 	if !w.done {
 		w.t.Log(strings.TrimSpace(string(p)))
 	}
 	return len(p), nil
 }
 
+// String returns everything logged so far.
+func (w *testLog) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
+}
+
 func newAgent(t *testing.T, tlsConf *tls.Config) *Agent {
+	t.Helper()
+	a, _ := newAgentWith(t, AgentConfig{TLS: tlsConf})
+	return a
+}
+
+// newAgentWith starts an agent on loopback with cfg (ListenAddr, Logger
+// and a zero RequestTimeout filled in) and returns it with its log.
+func newAgentWith(t *testing.T, cfg AgentConfig) (*Agent, *testLog) {
 	t.Helper()
 	w := &testLog{t: t}
 	var out io.Writer = w
-	a, err := NewAgent(t.Context(), AgentConfig{
-		ListenAddr:     "127.0.0.1:0",
-		TLS:            tlsConf,
-		Logger:         slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		RequestTimeout: 5 * time.Second,
-	})
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = "127.0.0.1:0"
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 5 * time.Second
+	}
+	a, err := NewAgent(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +74,7 @@ func newAgent(t *testing.T, tlsConf *tls.Config) *Agent {
 		w.done = true
 		w.mu.Unlock()
 	})
-	return a
+	return a, w
 }
 
 // waitState reads r's changes until want is true of one, within d.
@@ -336,5 +355,41 @@ func TestProxyAuthSHA256AndInstance(t *testing.T) {
 	}
 	if !strings.Contains(srv.Log(), "challenge 7002") {
 		t.Errorf("7002 was not challenged")
+	}
+}
+
+// TestRefreshFailureKeepsBinding registers over TCP for 3 s, then stops
+// Kamailio: the flow closes, the line tries again at once and fails, and
+// its state stays registered until the old binding's expiry, with the
+// error and the next retry, then turns to failed.
+func TestRefreshFailureKeepsBinding(t *testing.T) {
+	srv := kamailiotest.Start(t, kamailiotest.Config{MinExpires: 1, Users: []kamailiotest.User{{Name: "4101", Password: "pw"}}})
+	a := newAgent(t, nil)
+	acc := account(srv, "tcp", "4101", "pw")
+	acc.Expires = 3 * time.Second
+	acc.RetryBase, acc.RetryMax = 200*time.Millisecond, 400*time.Millisecond
+	r, err := a.Register(t.Context(), acc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := waitState(t, r, 10*time.Second, "registered", isStatus(StatusRegistered))
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	held := waitState(t, r, 3*time.Second, "registered with a refresh error", func(s RegState) bool {
+		return s.Status == StatusRegistered && s.Err != nil
+	})
+	if !held.Until.Equal(reg.Until) || held.Since != reg.Since || held.NextRetry.IsZero() || held.Failures < 1 {
+		t.Errorf("while refreshes fail: %+v, want the old binding (until %v) and a retry", held, reg.Until)
+	}
+	if !errors.Is(held.Err, ErrNoResponse) {
+		t.Errorf("refresh error %v, want ErrNoResponse", held.Err)
+	}
+	failed := waitState(t, r, 5*time.Second, "failed", isStatus(StatusFailed))
+	if time.Now().Before(reg.Until) {
+		t.Errorf("failed at %v, before the old binding expired at %v", failed.Since, reg.Until)
+	}
+	if failed.Err == nil || failed.NextRetry.IsZero() {
+		t.Errorf("failed state %+v, want an error and a retry", failed)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,11 +25,18 @@ import (
 const (
 	defaultExpires = time.Hour
 	// maxRounds bounds the requests of one attempt: challenges, a stale
-	// nonce, 423 answers.
+	// nonce, 423 answers, a Contact corrected for a NAT.
 	maxRounds = 6
-	// unregisterTimeout bounds the un-REGISTER when the registration's
-	// context ends without Stop.
+	// unregisterTimeout bounds an un-REGISTER when the registration's
+	// context ends without Stop, and the un-REGISTER of a registrar left
+	// behind by a failover.
 	unregisterTimeout = 5 * time.Second
+	// defaultFailoverAfter is how many consecutive failed attempts make a
+	// line move to its other registrar.
+	defaultFailoverAfter = 2
+	// defaultPrimaryRetry is how often a line registered with its backup
+	// tries its primary registrar again.
+	defaultPrimaryRetry = 5 * time.Minute
 )
 
 // Account is one line's SIP identity and registrar.
@@ -43,10 +52,34 @@ type Account struct {
 	Domain string
 	// DisplayName goes into From and To.
 	DisplayName string
-	// Registrar is the host[:port] REGISTERs are sent to; default Domain.
-	// The port defaults to 5061 for TLS and 5060 otherwise.
+	// Registrar is where REGISTERs are sent: an IP address or host name,
+	// with an optional port; default Domain. A host name without a port
+	// is located with DNS SRV records (RFC 3263: _sips._tcp for TLS,
+	// _sip._tcp for TCP, _sip._udp for UDP), falling back to its A/AAAA
+	// records at port 5061 for TLS and 5060 otherwise; every address
+	// found is tried in turn when one does not answer.
 	Registrar string
-	// Transport is "udp", "tcp" or "tls" (the default).
+	// Backup is an optional secondary registrar, in the same form. After
+	// FailoverAfter consecutive failed attempts the line registers there;
+	// while it does, it tries the primary again every PrimaryRetry and
+	// moves back as soon as the primary accepts it, removing its binding
+	// from the registrar it leaves.
+	Backup string
+	// FailoverAfter is the number of consecutive failed attempts that
+	// move the line to its other registrar. Default 2.
+	FailoverAfter int
+	// PrimaryRetry is how often a line registered with Backup tries the
+	// primary again. Default 5 minutes.
+	PrimaryRetry time.Duration
+	// OutboundProxy, when set, is where the primary registration's
+	// REGISTERs are sent instead of Registrar (same form), with a
+	// pre-loaded Route header naming it (RFC 3261 §8.1.2); the
+	// Request-URI stays sip:Domain. Backup registrations go straight to
+	// Backup.
+	OutboundProxy string
+	// Transport is "udp", "tcp", "tls" (the default), or "auto": the
+	// transport SRV records offer, preferring TLS, then TCP, then UDP
+	// (UDP when the name has no SRV records).
 	Transport string
 	// Expires is the binding lifetime asked for; default one hour. The
 	// registrar may grant less, or demand more with 423.
@@ -75,27 +108,26 @@ func (acc *Account) normalize() error {
 	switch acc.Transport {
 	case "":
 		acc.Transport = "tls"
-	case "udp", "tcp", "tls":
+	case "udp", "tcp", "tls", "auto":
 	default:
-		return fmt.Errorf("%w: transport %q (want udp, tcp or tls)", ErrInvalidAccount, acc.Transport)
+		return fmt.Errorf("%w: transport %q (want udp, tcp, tls or auto)", ErrInvalidAccount, acc.Transport)
 	}
 	if acc.Registrar == "" {
 		acc.Registrar = acc.Domain
 	}
-	host, port, err := net.SplitHostPort(acc.Registrar)
-	if err != nil {
-		host, port = strings.Trim(acc.Registrar, "[]"), ""
-	}
-	if port == "" {
-		port = "5060"
-		if acc.Transport == "tls" {
-			port = "5061"
+	for _, hop := range []*string{&acc.Registrar, &acc.Backup, &acc.OutboundProxy} {
+		if *hop == "" {
+			continue
+		}
+		host, port, err := splitHostPort(*hop)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidAccount, err)
+		}
+		// An IP address needs no lookup: give it its default port now.
+		if ip, err := netip.ParseAddr(host); err == nil && port == 0 && acc.Transport != "auto" {
+			*hop = netip.AddrPortFrom(ip, defaultPort(acc.Transport)).String()
 		}
 	}
-	if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 || host == "" {
-		return fmt.Errorf("%w: registrar %q", ErrInvalidAccount, acc.Registrar)
-	}
-	acc.Registrar = net.JoinHostPort(host, port)
 	if acc.Expires <= 0 {
 		acc.Expires = defaultExpires
 	}
@@ -107,6 +139,12 @@ func (acc *Account) normalize() error {
 		acc.RetryMax = defaultRetryMax
 	}
 	acc.RetryMax = max(acc.RetryMax, acc.RetryBase)
+	if acc.FailoverAfter <= 0 {
+		acc.FailoverAfter = defaultFailoverAfter
+	}
+	if acc.PrimaryRetry <= 0 {
+		acc.PrimaryRetry = defaultPrimaryRetry
+	}
 	return nil
 }
 
@@ -118,7 +156,10 @@ const (
 	// StatusRegistering: the first attempt, or one after a failure, is
 	// under way.
 	StatusRegistering Status = iota
-	// StatusRegistered: the registrar holds our binding until RegState.Until.
+	// StatusRegistered: the registrar holds our binding until
+	// RegState.Until. When Err is set, refreshing it has failed and the
+	// next try is at NextRetry; the status turns to StatusFailed if the
+	// binding expires first.
 	StatusRegistered
 	// StatusFailed: the last attempt failed with RegState.Err; the next
 	// is made at RegState.NextRetry, or never when that is zero.
@@ -151,12 +192,19 @@ type RegState struct {
 	Until time.Time
 	// Expires is the lifetime the registrar last granted.
 	Expires time.Duration
-	// Err is the last failure, when failed (and possibly when stopped).
+	// Registrar is the registrar (or outbound proxy) the line is
+	// registered with or trying, as configured.
+	Registrar string
+	// OnBackup tells that Registrar is the account's Backup.
+	OnBackup bool
+	// Err is the last failure: when failed, when a refresh of a binding
+	// still held failed, and possibly when stopped.
 	Err error
-	// NextRetry is when the next attempt is made, when failed; zero means
-	// the failure is final (see ErrRejected) and nothing more is tried.
+	// NextRetry is when the next attempt is made after a failure; zero
+	// means the failure is final (see ErrRejected) and nothing more is
+	// tried.
 	NextRetry time.Time
-	// Failures counts consecutive failed attempts.
+	// Failures counts consecutive failed attempts with Registrar.
 	Failures int
 }
 
@@ -168,14 +216,10 @@ type Registration struct {
 	log   *slog.Logger
 	rnd   func() float64
 
-	// Owned by the registration goroutine (and by the final
-	// un-REGISTER, which runs in it after the loop).
-	callID  string
-	fromTag string
-	cseq    uint32
-	expires time.Duration
-	auth    map[int]*authCache // by challenge status, 401 or 407
-	bound   bool
+	primary *session
+	backup  *session // nil without Account.Backup
+	watched *flow    // the active registration's flow; owned by run
+	leaving sync.WaitGroup
 
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -184,6 +228,58 @@ type Registration struct {
 	changes chan RegState
 	stopCtx context.Context
 	stopErr error
+}
+
+// session is the registration of one account with one registrar: the
+// Call-ID, From tag and CSeq series of RFC 3261 §10.2 and what the
+// registrar has granted.
+type session struct {
+	name  string // "primary" or "backup", for logs
+	hop   string // where requests go: registrar or outbound proxy
+	proxy bool   // hop is an outbound proxy: pre-load a Route to it
+	log   *slog.Logger
+
+	// mu is held for a whole attempt, which may run in the background
+	// when the session's registrar is being left.
+	mu      sync.Mutex
+	callID  string
+	fromTag string
+	cseq    uint32
+	expires time.Duration
+	auth    map[int]*authCache // by challenge status, 401 or 407
+	bound   bool               // a binding may exist
+	until   time.Time          // when it expires
+	contact *sip.Uri           // the Contact bound
+	last    target             // the target that answered last
+}
+
+func (r *Registration) newSession(name, hop string, proxy bool) *session {
+	return &session{
+		name:    name,
+		hop:     hop,
+		proxy:   proxy,
+		log:     r.log.With("server", name, "hop", hop),
+		callID:  randomHex(16),
+		fromTag: randomHex(8),
+		cseq:    uint32(mrand.IntN(1 << 15)),
+		expires: r.acc.Expires,
+		auth:    make(map[int]*authCache),
+	}
+}
+
+// binding reports whether s may hold a binding, and until when.
+func (s *session) binding() (bool, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bound, s.until
+}
+
+// lapse forgets a binding that has expired.
+func (s *session) lapse() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bound = false
+	s.contact = nil
 }
 
 // authCache is a challenge kept to authorize later requests with
@@ -209,18 +305,21 @@ func (a *Agent) Register(ctx context.Context, acc Account) (*Registration, error
 	r := &Registration{
 		agent:   a,
 		acc:     acc,
-		log:     a.log.With("line", acc.User+"@"+acc.Domain, "registrar", acc.Registrar, "transport", acc.Transport),
+		log:     a.log.With("line", acc.User+"@"+acc.Domain, "transport", acc.Transport),
 		rnd:     mrand.Float64,
-		callID:  randomHex(16),
-		fromTag: randomHex(8),
-		cseq:    uint32(mrand.IntN(1 << 15)),
-		expires: acc.Expires,
-		auth:    make(map[int]*authCache),
 		cancel:  cancel,
 		done:    make(chan struct{}),
 		changes: make(chan RegState, 1),
-		state:   RegState{Status: StatusRegistering, Since: time.Now()},
 	}
+	if acc.OutboundProxy != "" {
+		r.primary = r.newSession("primary", acc.OutboundProxy, true)
+	} else {
+		r.primary = r.newSession("primary", acc.Registrar, false)
+	}
+	if acc.Backup != "" {
+		r.backup = r.newSession("backup", acc.Backup, false)
+	}
+	r.state = RegState{Status: StatusRegistering, Since: time.Now(), Registrar: r.primary.hop}
 	r.changes <- r.state
 	a.regs[r] = struct{}{}
 	go r.run(ctx)
@@ -281,55 +380,178 @@ func (r *Registration) setState(s RegState) {
 	r.changes <- s
 }
 
+// setWatched makes f (already acquired) the flow whose failure triggers a
+// new registration, releasing the previous one.
+func (r *Registration) setWatched(f *flow) {
+	if r.watched == f {
+		if f != nil {
+			r.agent.releaseFlow(f) // the caller's extra reference
+		}
+		return
+	}
+	r.agent.releaseFlow(r.watched)
+	r.watched = f
+}
+
+// run is the registration's goroutine: it registers with the active
+// registrar, refreshes, retries, fails over, probes the primary while on
+// the backup and re-registers when the flow fails.
 func (r *Registration) run(ctx context.Context) {
 	defer r.finish()
+	cur := r.primary
 	failures := 0
+	var lastErr error
+	var next, probe time.Time // next attempt with cur; next try of the primary
 	for {
-		granted, err := r.attempt(ctx, r.expires)
+		bound, until := cur.binding()
+		wake := next
+		lapsing := lastErr != nil && bound
+		if lapsing && until.Before(wake) {
+			wake = until
+		}
+		if !probe.IsZero() && probe.Before(wake) {
+			wake = probe
+		}
+		var flowDead <-chan struct{}
+		if r.watched != nil {
+			flowDead = r.watched.dead
+		}
+		if d := time.Until(wake); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-flowDead:
+				t.Stop()
+				r.log.Warn("flow to registrar failed, registering again", "err", r.watched.err())
+				r.setWatched(nil)
+				next = time.Now()
+				continue
+			case <-t.C:
+			}
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		var wait time.Duration
-		if err == nil {
-			failures = 0
-			r.bound = true
-			now := time.Now()
-			wait = refreshDelay(granted)
-			r.setState(RegState{Status: StatusRegistered, Until: now.Add(granted), Expires: granted})
-			r.log.Info("registered", "expires", granted, "refresh_in", wait)
-		} else {
-			failures++
-			st := RegState{Status: StatusFailed, Err: err, Failures: failures}
-			if errors.Is(err, ErrRejected) {
-				r.log.Warn("registration rejected, not retrying", "err", err)
-				r.setState(st)
-				<-ctx.Done()
+		now := time.Now()
+		switch {
+		case lapsing && !now.Before(until) && now.Before(next):
+			// The old binding ran out while refreshes kept failing.
+			cur.lapse()
+			r.log.Warn("binding expired while the registrar failed", "err", lastErr)
+			r.setState(RegState{Status: StatusFailed, Registrar: cur.hop, OnBackup: cur == r.backup,
+				Err: lastErr, NextRetry: next, Failures: failures})
+			continue
+		case !probe.IsZero() && !now.Before(probe) && now.Before(next):
+			g, f, err := r.attempt(ctx, r.primary, true)
+			if ctx.Err() != nil {
+				r.agent.releaseFlow(f)
 				return
 			}
-			wait = backoff(r.acc.RetryBase, r.acc.RetryMax, failures, r.rnd)
-			var re *ResponseError
-			if errors.As(err, &re) && re.RetryAfter > 0 {
-				wait = min(re.RetryAfter, maxRetryAfter)
+			if err != nil {
+				probe = now.Add(r.acc.PrimaryRetry)
+				r.log.Info("primary registrar still failing", "err", err, "next_try_in", r.acc.PrimaryRetry)
+				continue
 			}
-			st.NextRetry = time.Now().Add(wait)
-			r.log.Warn("registration failed", "err", err, "failures", failures, "retry_in", wait)
-			r.setState(st)
+			r.log.Info("primary registrar answers again, leaving the backup")
+			r.leave(r.backup)
+			r.setWatched(f)
+			cur, failures, lastErr, probe = r.primary, 0, nil, time.Time{}
+			next = r.registered(cur, g)
+			continue
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+
+		if lastErr != nil && !bound {
+			r.setState(RegState{Status: StatusRegistering, Registrar: cur.hop, OnBackup: cur == r.backup,
+				Failures: failures, Err: lastErr})
+		}
+		g, f, err := r.attempt(ctx, cur, true)
+		if ctx.Err() != nil {
+			r.agent.releaseFlow(f)
 			return
-		case <-t.C:
 		}
-		if err != nil {
-			r.setState(RegState{Status: StatusRegistering, Failures: failures, Err: err})
+		if err == nil {
+			failures, lastErr = 0, nil
+			r.setWatched(f)
+			next = r.registered(cur, g)
+			if cur == r.backup && probe.IsZero() {
+				probe = time.Now().Add(r.acc.PrimaryRetry)
+			}
+			continue
 		}
+		failures++
+		lastErr = err
+		if errors.Is(err, ErrRejected) {
+			r.log.Warn("registration rejected, not retrying", "err", err)
+			r.setState(RegState{Status: StatusFailed, Registrar: cur.hop, OnBackup: cur == r.backup, Err: err, Failures: failures})
+			<-ctx.Done()
+			return
+		}
+		if r.backup != nil && failures >= r.acc.FailoverAfter {
+			other := r.backup
+			if cur == r.backup {
+				other = r.primary
+			}
+			r.log.Warn("registrar failing, moving to the other one", "from", cur.hop, "to", other.hop, "err", err, "failures", failures)
+			r.leave(cur)
+			cur, failures, probe, next = other, 0, time.Time{}, time.Now()
+			r.setState(RegState{Status: StatusRegistering, Registrar: cur.hop, OnBackup: cur == r.backup, Err: err})
+			continue
+		}
+		wait := backoff(r.acc.RetryBase, r.acc.RetryMax, failures, r.rnd)
+		var re *ResponseError
+		if errors.As(err, &re) && re.RetryAfter > 0 {
+			wait = min(re.RetryAfter, maxRetryAfter)
+		}
+		next = time.Now().Add(wait)
+		st := RegState{Status: StatusFailed, Registrar: cur.hop, OnBackup: cur == r.backup, Err: err, NextRetry: next, Failures: failures}
+		if bound, until := cur.binding(); bound && time.Now().Before(until) {
+			st.Status, st.Until, st.Expires = StatusRegistered, until, r.State().Expires
+			r.log.Warn("refresh failed, old binding still valid", "err", err, "until", until, "retry_in", wait)
+		} else {
+			r.log.Warn("registration failed", "err", err, "failures", failures, "retry_in", wait)
+		}
+		r.setState(st)
 	}
 }
 
-// finish removes the binding if one may exist and publishes the final state.
+// registered publishes a successful registration with s granting g and
+// returns when to refresh it.
+func (r *Registration) registered(s *session, g time.Duration) time.Time {
+	_, until := s.binding()
+	wait := refreshDelay(g)
+	r.setState(RegState{Status: StatusRegistered, Until: until, Expires: g, Registrar: s.hop, OnBackup: s == r.backup})
+	s.log.Info("registered", "expires", g, "refresh_in", wait)
+	return until.Add(wait - g)
+}
+
+// leave removes, in the background, the binding held with the registrar
+// of s, which the line no longer uses. The flow of the active
+// registration, if any, is handed over and released afterwards.
+func (r *Registration) leave(s *session) {
+	f := r.watched
+	r.watched = nil
+	if bound, until := s.binding(); !bound || !time.Now().Before(until) {
+		r.agent.releaseFlow(f)
+		return
+	}
+	r.leaving.Go(func() {
+		defer r.agent.releaseFlow(f)
+		ctx, cancel := context.WithTimeout(context.Background(), unregisterTimeout)
+		defer cancel()
+		if _, _, err := r.attempt(ctx, s, false); err != nil {
+			s.log.Info("could not remove the binding from the registrar left", "err", err)
+			return
+		}
+		s.log.Info("removed the binding from the registrar left")
+	})
+}
+
+// finish removes every binding that may exist and publishes the final
+// state.
 func (r *Registration) finish() {
+	r.leaving.Wait()
 	r.mu.Lock()
 	ctx := r.stopCtx
 	r.mu.Unlock()
@@ -338,15 +560,24 @@ func (r *Registration) finish() {
 		ctx, cancel = context.WithTimeout(context.Background(), unregisterTimeout)
 		defer cancel()
 	}
-	var err error
-	if r.bound {
-		if _, err = r.attempt(ctx, 0); err != nil {
-			err = fmt.Errorf("ua: un-register %s: %w", r.acc.User, err)
-			r.log.Warn("un-register failed", "err", err)
+	var errs []error
+	for _, s := range []*session{r.primary, r.backup} {
+		if s == nil {
+			continue
+		}
+		if bound, until := s.binding(); !bound || !time.Now().Before(until) {
+			continue
+		}
+		if _, _, err := r.attempt(ctx, s, false); err != nil {
+			errs = append(errs, fmt.Errorf("ua: un-register %s from %s: %w", r.acc.User, s.hop, err))
+			s.log.Warn("un-register failed", "err", err)
 		} else {
-			r.log.Info("un-registered")
+			s.log.Info("un-registered")
 		}
 	}
+	r.agent.releaseFlow(r.watched)
+	r.watched = nil
+	err := errors.Join(errs...)
 	r.agent.forget(r)
 	r.mu.Lock()
 	r.stopErr = err
@@ -356,52 +587,164 @@ func (r *Registration) finish() {
 	close(r.done)
 }
 
-// attempt runs one registration (or, with expires 0, un-registration):
-// REGISTER, answering challenges and 423 until a final outcome. It returns
-// the granted lifetime.
-func (r *Registration) attempt(ctx context.Context, expires time.Duration) (time.Duration, error) {
-	contact, err := r.contact(ctx)
-	if err != nil {
-		return 0, err
+// attempt runs one registration with s (register true) or removes its
+// binding (register false), trying each target of its next hop in turn
+// until one gives a final answer other than 503. It returns the granted
+// lifetime and, over TCP or TLS, the flow used (acquired, for the caller
+// to release).
+func (r *Registration) attempt(ctx context.Context, s *session, register bool) (time.Duration, *flow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !register && s.contact == nil {
+		s.bound = false
+		return 0, nil, nil
 	}
+	targets, err := r.agent.resolve(ctx, s.hop, r.acc.Transport)
+	if err != nil {
+		return 0, nil, err
+	}
+	// RFC 3263 §4.3 asks to stay with a target that worked.
+	if i := slices.Index(targets, s.last); i > 0 {
+		targets = slices.Insert(slices.Delete(targets, i, i+1), 0, s.last)
+	}
+	var errs []error
+	for i, t := range targets {
+		g, f, err := r.attemptTarget(ctx, s, t, register)
+		if err == nil {
+			s.last = t
+			return g, f, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", t, err))
+		var re *ResponseError
+		next := errors.Is(err, ErrNoResponse) || (errors.As(err, &re) && re.StatusCode == 503)
+		if ctx.Err() != nil || !next {
+			break
+		}
+		if i+1 < len(targets) {
+			s.log.Info("target failed, trying the next", "target", t.String(), "err", err)
+		}
+	}
+	if len(errs) == 1 {
+		return 0, nil, errors.Unwrap(errs[0])
+	}
+	return 0, nil, errors.Join(errs...)
+}
+
+// attemptTarget registers (or un-registers) with one target: REGISTER,
+// answering challenges and 423, and registering again with a corrected
+// Contact when the answer shows a NAT (RFC 3581).
+func (r *Registration) attemptTarget(ctx context.Context, s *session, t target, register bool) (_ time.Duration, _ *flow, err error) {
+	var f *flow
+	var local netip.AddrPort // where the request leaves from
+	src, err := r.agent.sourceIP(t.addr)
+	if err != nil {
+		return 0, nil, err
+	}
+	viaPort := r.agent.listenPort(t.transport)
+	if t.transport == "udp" {
+		local = netip.AddrPortFrom(src, viaPort)
+	} else {
+		if f, err = r.agent.acquireFlow(ctx, t); err != nil {
+			return 0, nil, err
+		}
+		defer func() {
+			if err != nil || !register {
+				r.agent.releaseFlow(f)
+				f = nil
+			}
+		}()
+		local = f.local
+	}
+	own := r.contactURI(t.transport, netip.AddrPortFrom(src, viaPort))
+	contact := own
+	if s.contact != nil && transportOf(s.contact) == t.transport {
+		contact = *s.contact // keep a public address learnt before
+	}
+	expires := s.expires
+	if !register {
+		contact, expires = *s.contact, 0
+	}
+	corrected := false
 	answered := map[int]bool{} // challenge statuses answered with fresh credentials
 	for range maxRounds {
-		req, err := r.request(contact, expires)
+		req, err := r.request(s, t, netip.AddrPortFrom(src, viaPort), contact, expires)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		res, err := r.send(ctx, req)
+		res, err := r.send(ctx, req, t)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		code := res.StatusCode
 		switch {
 		case code >= 200 && code < 300:
-			return r.granted(res, contact, expires), nil
+			if !register {
+				s.bound, s.contact = false, nil
+				return 0, nil, nil
+			}
+			g := granted(res, contact, expires)
+			bound := contact
+			s.bound, s.until, s.contact = true, time.Now().Add(g), &bound
+			want := own
+			if pub, nat := publicAddr(res, local); nat {
+				want = r.contactURI(t.transport, pub)
+			}
+			if !corrected && !sameContact(&want, &contact) {
+				corrected = true
+				s.log.Info("registrar sees another address, registering it as Contact (RFC 3581)",
+					"contact", contact.HostPort(), "seen", want.HostPort())
+				contact = want
+				continue
+			}
+			return g, f, nil
 		case code == 401 || code == 407:
-			if err := r.learnChallenge(res, answered[code]); err != nil {
-				return 0, err
+			if err := r.learnChallenge(s, res, answered[code]); err != nil {
+				return 0, nil, err
 			}
 			answered[code] = true
 		case code == 423 && expires > 0:
 			minExp, ok := headerSeconds(res, "Min-Expires")
 			if !ok || minExp <= expires {
-				return 0, fmt.Errorf("%w: 423 without a usable Min-Expires", responseError(res))
+				return 0, nil, fmt.Errorf("%w: 423 without a usable Min-Expires", responseError(res))
 			}
-			r.log.Info("registrar demands a longer binding", "min_expires", minExp)
+			s.log.Info("registrar demands a longer binding", "min_expires", minExp)
 			expires = minExp
-			r.expires = minExp
+			s.expires = minExp
 		default:
-			return 0, responseError(res)
+			return 0, nil, responseError(res)
 		}
 	}
-	return 0, ErrTooManyRounds
+	return 0, nil, ErrTooManyRounds
+}
+
+// publicAddr reads the top Via of a response: the received and rport
+// parameters a registrar adds (RFC 3261 §18.2.1, RFC 3581 §4) give the
+// address it saw the request come from. nat tells that it differs from
+// local, the address the request left from.
+func publicAddr(res *sip.Response, local netip.AddrPort) (pub netip.AddrPort, nat bool) {
+	via := res.Via()
+	if via == nil || via.Params == nil {
+		return local, false
+	}
+	ip, port := local.Addr(), local.Port()
+	if v, ok := via.Params.Get("received"); ok {
+		if a, err := netip.ParseAddr(strings.Trim(v, "[]")); err == nil {
+			ip = a.Unmap()
+		}
+	}
+	if v, ok := via.Params.Get("rport"); ok && v != "" {
+		if n, err := strconv.ParseUint(v, 10, 16); err == nil && n > 0 {
+			port = uint16(n)
+		}
+	}
+	pub = netip.AddrPortFrom(ip, port)
+	return pub, pub != local
 }
 
 // learnChallenge caches the strongest supported challenge of a 401 or 407.
 // answeredFresh tells whether the request just rejected carried
 // credentials computed from a fresh challenge of the same kind.
-func (r *Registration) learnChallenge(res *sip.Response, answeredFresh bool) error {
+func (r *Registration) learnChallenge(s *session, res *sip.Response, answeredFresh bool) error {
 	name := "WWW-Authenticate"
 	if res.StatusCode == 407 {
 		name = "Proxy-Authenticate"
@@ -423,78 +766,96 @@ func (r *Registration) learnChallenge(res *sip.Response, answeredFresh bool) err
 	if r.acc.Password == "" {
 		return &authError{kind: ErrAuthUnsupported, resp: re, why: "no password configured"}
 	}
-	r.log.Debug("challenged", "status", res.StatusCode, "realm", best.Realm, "algorithm", best.Algorithm, "stale", best.Stale)
-	r.auth[res.StatusCode] = &authCache{ch: best}
+	s.log.Debug("challenged", "status", res.StatusCode, "realm", best.Realm, "algorithm", best.Algorithm, "stale", best.Stale)
+	s.auth[res.StatusCode] = &authCache{ch: best}
 	return nil
 }
 
-// contactInfo is the Contact address this registration binds.
-type contactInfo struct {
-	host string
-	port int
-}
-
-// contact works out the address the registrar should reach us at: the
-// listening port, and the local address the system routes to the
-// registrar from.
-func (r *Registration) contact(ctx context.Context) (contactInfo, error) {
-	l := r.agent.listen
-	ci := contactInfo{host: l.IP.String(), port: l.Port}
-	if !l.IP.IsUnspecified() {
-		return ci, nil
-	}
-	host, port, _ := net.SplitHostPort(r.acc.Registrar)
-	ip := net.ParseIP(host)
-	if ip == nil {
-		addrs, err := r.agent.cfg.Resolver.LookupIPAddr(ctx, host)
-		if err != nil || len(addrs) == 0 {
-			return ci, fmt.Errorf("%w: resolve %s: %w", ErrNoResponse, host, err)
-		}
-		ip = addrs[0].IP
+// sourceIP returns the address requests to dst leave from: the listening
+// address, or when that is unspecified the local address the system routes
+// to dst from.
+func (a *Agent) sourceIP(dst netip.AddrPort) (netip.Addr, error) {
+	if ip, ok := netip.AddrFromSlice(a.listen.IP); ok && !ip.IsUnspecified() {
+		return ip.Unmap(), nil
 	}
 	// A connected UDP socket sends nothing but learns the route's source.
-	c, err := net.Dial("udp", net.JoinHostPort(ip.String(), port))
+	c, err := net.Dial("udp", dst.String())
 	if err != nil {
-		return ci, fmt.Errorf("%w: no route to %s: %w", ErrNoResponse, ip, err)
+		return netip.Addr{}, fmt.Errorf("%w: no route to %s: %w", ErrNoResponse, dst, err)
 	}
 	defer c.Close()
-	ci.host = c.LocalAddr().(*net.UDPAddr).IP.String()
-	return ci, nil
+	ip, _ := netip.AddrFromSlice(c.LocalAddr().(*net.UDPAddr).IP)
+	return ip.Unmap(), nil
 }
 
-func (r *Registration) contactURI(ci contactInfo) sip.Uri {
-	u := sip.Uri{Scheme: "sip", User: r.acc.User, Host: ci.host, Port: ci.port}
-	if r.acc.Transport != "udp" {
+// listenPort is the port the agent receives requests on for a transport.
+func (a *Agent) listenPort(transport string) uint16 {
+	if transport == "tls" && a.tlsLis != nil {
+		return uint16(a.tlsLis.Port)
+	}
+	return uint16(a.listen.Port)
+}
+
+// contactURI is the Contact for an address and transport.
+func (r *Registration) contactURI(transport string, addr netip.AddrPort) sip.Uri {
+	u := sip.Uri{Scheme: "sip", User: r.acc.User, Host: addr.Addr().String(), Port: int(addr.Port())}
+	if transport != "udp" {
 		u.UriParams = sip.NewParams()
-		u.UriParams.Add("transport", r.acc.Transport)
+		u.UriParams.Add("transport", transport)
 	}
 	return u
 }
 
-// request builds the next REGISTER: same Call-ID and From tag, CSeq one
-// higher, credentials from cached challenges.
-func (r *Registration) request(ci contactInfo, expires time.Duration) (*sip.Request, error) {
+// transportOf returns a SIP URI's transport parameter, "udp" by default.
+func transportOf(u *sip.Uri) string {
+	if u.UriParams != nil {
+		if v, ok := u.UriParams.Get("transport"); ok {
+			return strings.ToLower(v)
+		}
+	}
+	return "udp"
+}
+
+// request builds the next REGISTER for session s to target t: same
+// Call-ID and From tag, CSeq one higher, credentials from cached
+// challenges. A Contact bound before and now replaced is removed in the
+// same request.
+func (r *Registration) request(s *session, t target, sentBy netip.AddrPort, contact sip.Uri, expires time.Duration) (*sip.Request, error) {
 	ruri := sip.Uri{Scheme: "sip", Host: r.acc.Domain}
 	req := sip.NewRequest(sip.REGISTER, ruri)
 	aor := sip.Uri{Scheme: "sip", User: r.acc.User, Host: r.acc.Domain}
-	tp := strings.ToUpper(r.acc.Transport)
+	tp := strings.ToUpper(t.transport)
 
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: tp,
-		Host: ci.host, Port: ci.port, Params: sip.NewParams()}
+		Host: sentBy.Addr().String(), Port: int(sentBy.Port()), Params: sip.NewParams()}
 	via.Params.Add("branch", sip.GenerateBranch())
 	via.Params.Add("rport", "")
 	req.AppendHeader(via)
+	if s.proxy {
+		// RFC 3261 §8.1.2: a pre-loaded route set naming the outbound
+		// proxy, which routes loosely.
+		host, port, _ := splitHostPort(s.hop)
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		route := &sip.RouteHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: int(port), UriParams: sip.NewParams()}}
+		if t.transport != "udp" {
+			route.Address.UriParams.Add("transport", t.transport)
+		}
+		route.Address.UriParams.Add("lr", "")
+		req.AppendHeader(route)
+	}
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
 	from := &sip.FromHeader{DisplayName: r.acc.DisplayName, Address: aor, Params: sip.NewParams()}
-	from.Params.Add("tag", r.fromTag)
+	from.Params.Add("tag", s.fromTag)
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{DisplayName: r.acc.DisplayName, Address: aor})
-	cid := sip.CallIDHeader(r.callID)
+	cid := sip.CallIDHeader(s.callID)
 	req.AppendHeader(&cid)
-	r.cseq++
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: r.cseq, MethodName: sip.REGISTER})
-	ct := &sip.ContactHeader{Address: r.contactURI(ci), Params: sip.NewParams()}
+	s.cseq++
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: s.cseq, MethodName: sip.REGISTER})
+	ct := &sip.ContactHeader{Address: contact, Params: sip.NewParams()}
 	if r.acc.InstanceID != "" {
 		ct.Params.Add("+sip.instance", "<"+r.acc.InstanceID+">")
 		if r.acc.RegID > 0 {
@@ -502,6 +863,11 @@ func (r *Registration) request(ci contactInfo, expires time.Duration) (*sip.Requ
 		}
 	}
 	req.AppendHeader(ct)
+	if old := s.contact; expires > 0 && old != nil && !sameContact(old, &contact) {
+		gone := &sip.ContactHeader{Address: *old, Params: sip.NewParams()}
+		gone.Params.Add("expires", "0")
+		req.AppendHeader(gone)
+	}
 	exp := sip.ExpiresHeader(uint32(expires / time.Second))
 	req.AppendHeader(&exp)
 	if r.acc.InstanceID != "" && r.acc.RegID > 0 {
@@ -509,7 +875,7 @@ func (r *Registration) request(ci contactInfo, expires time.Duration) (*sip.Requ
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", r.agent.cfg.UserAgent))
 	for _, code := range []int{407, 401} {
-		ac := r.auth[code]
+		ac := s.auth[code]
 		if ac == nil {
 			continue
 		}
@@ -528,7 +894,7 @@ func (r *Registration) request(ci contactInfo, expires time.Duration) (*sip.Requ
 	}
 	req.SetBody(nil)
 	req.SetTransport(tp)
-	req.SetDestination(r.acc.Registrar)
+	req.SetDestination(t.addr.String())
 	if tp == "UDP" {
 		// Send from the listening socket: responses and later requests
 		// from the registrar come back to the advertised port.
@@ -539,16 +905,16 @@ func (r *Registration) request(ci contactInfo, expires time.Duration) (*sip.Requ
 }
 
 // send runs one client transaction and returns its final response.
-func (r *Registration) send(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+func (r *Registration) send(ctx context.Context, req *sip.Request, t target) (*sip.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.agent.cfg.RequestTimeout)
 	defer cancel()
-	r.log.Debug("sending REGISTER", "cseq", r.cseq, "expires", req.GetHeader("Expires").Value())
+	r.log.Debug("sending REGISTER", "target", t.String(), "cseq", req.CSeq().SeqNo, "expires", req.GetHeader("Expires").Value())
 	res, err := r.agent.client.Do(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("%w: REGISTER to %s timed out: %w", ErrNoResponse, r.acc.Registrar, err)
+			return nil, fmt.Errorf("%w: REGISTER to %s timed out: %w", ErrNoResponse, t, err)
 		}
-		return nil, fmt.Errorf("%w: REGISTER to %s: %w", ErrNoResponse, r.acc.Registrar, err)
+		return nil, fmt.Errorf("%w: REGISTER to %s: %w", ErrNoResponse, t, err)
 	}
 	r.log.Debug("response", "status", res.StatusCode, "reason", res.Reason)
 	return res, nil
@@ -556,10 +922,8 @@ func (r *Registration) send(ctx context.Context, req *sip.Request) (*sip.Respons
 
 // granted returns the lifetime of our binding in a 2xx: our Contact's
 // expires parameter, else the Expires header, else what we asked for.
-func (r *Registration) granted(res *sip.Response, ci contactInfo, asked time.Duration) time.Duration {
-	ours := r.contactURI(ci)
-	contacts := res.GetHeaders("Contact")
-	for _, h := range contacts {
+func granted(res *sip.Response, ours sip.Uri, asked time.Duration) time.Duration {
+	for _, h := range res.GetHeaders("Contact") {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok || !sameContact(&c.Address, &ours) {
 			continue
@@ -576,6 +940,8 @@ func (r *Registration) granted(res *sip.Response, ci contactInfo, asked time.Dur
 	return asked
 }
 
+// sameContact compares the parts of two Contact URIs that make a binding
+// ours: user, host, port and transport.
 func sameContact(a, b *sip.Uri) bool {
 	pa, pb := a.Port, b.Port
 	if pa == 0 {
@@ -584,7 +950,8 @@ func sameContact(a, b *sip.Uri) bool {
 	if pb == 0 {
 		pb = 5060
 	}
-	return a.User == b.User && strings.EqualFold(strings.Trim(a.Host, "[]"), strings.Trim(b.Host, "[]")) && pa == pb
+	return a.User == b.User && strings.EqualFold(strings.Trim(a.Host, "[]"), strings.Trim(b.Host, "[]")) && pa == pb &&
+		transportOf(a) == transportOf(b)
 }
 
 // headerSeconds reads a header holding a delta-seconds value, ignoring a

@@ -121,6 +121,12 @@ type Config struct {
 	RequireClientCert bool
 	// Debug is Kamailio's log level (default 2, -5…3).
 	Debug int
+	// ProxyTo, when set (host:port), makes this Kamailio a stateless
+	// outbound proxy instead of a registrar: it answers 403 to a REGISTER
+	// whose first Route header does not name it with the lr parameter,
+	// logs the Request-URI and Route, removes the Route and forwards the
+	// request over UDP to ProxyTo.
+	ProxyTo string
 }
 
 // Server is a running Kamailio.
@@ -134,10 +140,20 @@ type Server struct {
 	// Dir is the server's private temporary directory.
 	Dir string
 
+	log     *syncBuffer
+	cfgFile string
+	runDir  string
+
+	mu   sync.Mutex
+	proc *process
+}
+
+// process is one run of the kamailio binary.
+type process struct {
 	cmd    *exec.Cmd
-	log    *syncBuffer
 	waited chan struct{}
 	once   sync.Once
+	err    error
 }
 
 type tmplData struct {
@@ -183,6 +199,11 @@ func Start(t testing.TB, cfg Config) *Server {
 	for _, u := range cfg.Users {
 		if !safe.MatchString(u.Name) || !safe.MatchString(u.Password) {
 			t.Fatalf("%v: %q", ErrBadName, u.Name)
+		}
+	}
+	if cfg.ProxyTo != "" {
+		if _, _, err := net.SplitHostPort(cfg.ProxyTo); err != nil || !safe.MatchString(strings.ReplaceAll(cfg.ProxyTo, ":", "")) {
+			t.Fatalf("kamailiotest: ProxyTo %q is not host:port", cfg.ProxyTo)
 		}
 	}
 	if cfg.Alias != "" && !safe.MatchString(cfg.Alias) {
@@ -273,28 +294,41 @@ func start(t testing.TB, cfg Config, modules string) (*Server, error) {
 		CAFile:  caFile,
 		Dir:     dir,
 		log:     &syncBuffer{},
-		waited:  make(chan struct{}),
+		cfgFile: cfgFile,
+		runDir:  runDir,
 	}
-	// -DD keeps the main process in the foreground (it still forks its
-	// workers, which exit with it); -E logs to stderr.
-	s.cmd = exec.Command(Binary, "-f", cfgFile, "-DD", "-E", "-m", "32", "-M", "4",
-		"-Y", runDir, "-P", filepath.Join(dir, "kamailio.pid"))
-	s.cmd.Dir = dir
-	s.cmd.Stdout = s.log
-	s.cmd.Stderr = s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("kamailiotest: start %s: %w", Binary, err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.waited)
-	}()
-	if err := s.waitReady(); err != nil {
-		_ = s.Stop()
-		return nil, fmt.Errorf("%w\n%s", err, s.Log())
+	if err := s.launch(); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// launch starts the kamailio process and waits until it answers.
+func (s *Server) launch() error {
+	p := &process{waited: make(chan struct{})}
+	// -DD keeps the main process in the foreground (it still forks its
+	// workers, which exit with it); -E logs to stderr.
+	p.cmd = exec.Command(Binary, "-f", s.cfgFile, "-DD", "-E", "-m", "32", "-M", "4",
+		"-Y", s.runDir, "-P", filepath.Join(s.Dir, "kamailio.pid"))
+	p.cmd.Dir = s.Dir
+	p.cmd.Stdout = s.log
+	p.cmd.Stderr = s.log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("kamailiotest: start %s: %w", Binary, err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.waited)
+	}()
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+	if err := s.waitReady(p); err != nil {
+		_ = p.stop()
+		return fmt.Errorf("%w\n%s", err, s.Log())
+	}
+	return nil
 }
 
 func render(path, name string, data tmplData) error {
@@ -343,7 +377,7 @@ func freePorts() (int, int, error) {
 
 // waitReady sends OPTIONS over UDP until Kamailio answers, then checks the
 // TCP and TLS listeners accept connections.
-func (s *Server) waitReady() error {
+func (s *Server) waitReady(p *process) error {
 	deadline := time.Now().Add(startTimeout)
 	conn, err := net.Dial("udp", s.UDPAddr)
 	if err != nil {
@@ -354,7 +388,7 @@ func (s *Server) waitReady() error {
 	buf := make([]byte, 4096)
 	for i := 0; ; i++ {
 		select {
-		case <-s.waited:
+		case <-p.waited:
 			return ErrExited
 		default:
 		}
@@ -397,25 +431,79 @@ func (s *Server) waitReady() error {
 // SIGKILL to its process group after a bounded wait). It is safe to call
 // more than once.
 func (s *Server) Stop() error {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return p.stop()
+}
+
+// Restart stops Kamailio if it runs and starts it again on the same ports
+// with the same configuration; its location table starts empty.
+func (s *Server) Restart() error {
+	if err := s.Stop(); err != nil {
+		return err
+	}
 	var err error
-	s.once.Do(func() {
-		if s.cmd.Process == nil {
+	for range startTries {
+		if err = s.launch(); err == nil || !strings.Contains(err.Error(), "in use") {
+			break
+		}
+		// A port of the previous run may linger for a moment.
+		time.Sleep(200 * time.Millisecond)
+	}
+	return err
+}
+
+// Pause stops the Kamailio processes with SIGSTOP: connections stay open
+// but nothing is answered, as with a hung server. Resume undoes it; Stop
+// resumes before it terminates.
+func (s *Server) Pause() error { return s.signalGroup(syscall.SIGSTOP) }
+
+// Resume continues the processes stopped by Pause.
+func (s *Server) Resume() error { return s.signalGroup(syscall.SIGCONT) }
+
+func (s *Server) signalGroup(sig syscall.Signal) error {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil || p.cmd.Process == nil {
+		return ErrExited
+	}
+	select {
+	case <-p.waited:
+		return ErrExited
+	default:
+	}
+	// The group id is the pid of the process started here.
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		return fmt.Errorf("kamailiotest: signal %v: %w", sig, err)
+	}
+	return nil
+}
+
+func (p *process) stop() error {
+	p.once.Do(func() {
+		if p.cmd.Process == nil {
 			return
 		}
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		pid := p.cmd.Process.Pid
+		_ = syscall.Kill(-pid, syscall.SIGCONT) // in case of Pause
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-s.waited:
+		case <-p.waited:
 		case <-time.After(termTimeout):
-			// The group id is the pid of the process started here.
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			select {
-			case <-s.waited:
+			case <-p.waited:
 			case <-time.After(stopTimeout):
-				err = fmt.Errorf("kamailio pid %d did not exit", s.cmd.Process.Pid)
+				p.err = fmt.Errorf("kamailio pid %d did not exit", pid)
 			}
 		}
 	})
-	return err
+	return p.err
 }
 
 // Log returns what Kamailio has written to stdout and stderr so far.
