@@ -41,7 +41,7 @@ type gateway struct {
 	lineWG      sync.WaitGroup // the lines
 	cancelLines context.CancelFunc
 	errMu       sync.Mutex
-	err   error
+	err         error
 }
 
 func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger) (*gateway, error) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/wav"
 	"github.com/tipring/tipring/firmware/config"
 	"github.com/tipring/tipring/firmware/line"
@@ -115,19 +116,6 @@ func heard(t *testing.T, g *gateway, port, ms int) []int16 {
 	return a.Samples
 }
 
-// toneLevel measures the level in dBm0 of the component at hz with a
-// single-bin DFT over x (rectangular window; x should span many periods).
-func toneLevel(x []int16, hz float64) float64 {
-	var re, im float64
-	for n, v := range x {
-		ph := 2 * math.Pi * hz * float64(n) / dsp.SampleRate
-		re += float64(v) * math.Cos(ph)
-		im -= float64(v) * math.Sin(ph)
-	}
-	amp := 2 * math.Hypot(re, im) / float64(len(x))
-	return 20 * math.Log10(amp/dsp.ZeroDBm0Peak)
-}
-
 // onset returns the index of the first 5 ms block whose RMS exceeds -40 dBm0.
 func onset(x []int16) int {
 	for i := 0; i+40 <= len(x); i += 40 {
@@ -176,7 +164,7 @@ func TestDialToneEndToEnd(t *testing.T) {
 	}
 	steady := x[len(x)-3200:] // the last 400 ms
 	for _, hz := range []float64{350, 440} {
-		lvl := toneLevel(steady, hz)
+		lvl := dsptest.Level(steady, hz)
 		t.Logf("%v Hz at %.2f dBm0", hz, lvl)
 		if math.Abs(lvl-(-13)) > 1 {
 			t.Errorf("%v Hz at %.2f dBm0, want −13 ± 1", hz, lvl)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/dtmf"
 	"github.com/tipring/tipring/dsp/fsk"
 	"github.com/tipring/tipring/dsp/g711"
@@ -90,22 +91,6 @@ func dftMag(x []int16, f float64) float64 {
 		z *= rot
 	}
 	return cmplx.Abs(acc) * 2 / float64(len(x))
-}
-
-// peak finds the strongest frequency of x within ±60 Hz of near, to 0.1 Hz.
-func peak(x []int16, near float64) float64 {
-	best, bf := -1.0, near
-	for f := near - 60; f <= near+60; f++ {
-		if a := dftMag(x, f); a > best {
-			best, bf = a, f
-		}
-	}
-	for f := bf - 1; f <= bf+1; f += 0.1 {
-		if a := dftMag(x, f); a > best {
-			best, bf = a, f
-		}
-	}
-	return bf
 }
 
 // toneSpan returns where the first tone burst in x starts and how long it
@@ -190,7 +175,7 @@ func checkTones(t *testing.T, what string, x []int16, want time.Duration, f1, f2
 			t.Errorf("%s: %.0f Hz at %.1f dBm0, want %.1f", what, f, lvl, level)
 		}
 		start, coarse := toneExtent(x, f)
-		if got := peak(x[start:start+coarse], f); math.Abs(got-f) > f*0.005 {
+		if got, _ := dsptest.Peak(x[start:start+coarse], f-60, f+60); math.Abs(got-f) > f*0.005 {
 			t.Errorf("%s: tone at %.1f Hz, want %.0f ± 0.5 %%", what, got, f)
 		}
 	}
@@ -379,23 +364,6 @@ func TestLoopbackLevels(t *testing.T) {
 	}
 }
 
-// addNoise adds white Gaussian noise snr dB below the RMS of the non-zero
-// samples of x.
-func addNoise(x []int16, snr float64, rng *rand.Rand) {
-	var sum float64
-	var n int
-	for _, v := range x {
-		if v != 0 {
-			sum += float64(v) * float64(v)
-			n++
-		}
-	}
-	sigma := math.Sqrt(sum/float64(max(n, 1))) / math.Pow(10, snr/20)
-	for i, v := range x {
-		x[i] = dsp.Saturate(float64(v) + rng.NormFloat64()*sigma)
-	}
-}
-
 func TestMessageWaitingOnHook(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, c := range []struct {
@@ -492,7 +460,7 @@ func TestAlertDetector(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(6, 6))
 	noise := make([]int16, 16000)
-	addNoise(append(noise[:0:0], make([]int16, 1)...), 0, rng)
+	dsptest.AddNoise(append(noise[:0:0], make([]int16, 1)...), 0, rng)
 	for i := range noise {
 		noise[i] = dsp.Saturate(rng.NormFloat64() * 3000)
 	}

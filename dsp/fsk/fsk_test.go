@@ -3,11 +3,11 @@ package fsk
 import (
 	"bytes"
 	"math"
-	"math/cmplx"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/g711"
 )
 
@@ -52,23 +52,6 @@ func demodulate(t testing.TB, cfg DemodulatorConfig, x []int16, rng *rand.Rand) 
 	return out, d
 }
 
-// addNoise adds white Gaussian noise snr dB below the RMS of the signal part
-// of x (its non-zero samples).
-func addNoise(x []int16, snr float64, rng *rand.Rand) {
-	var sum float64
-	var n int
-	for _, v := range x {
-		if v != 0 {
-			sum += float64(v) * float64(v)
-			n++
-		}
-	}
-	sigma := math.Sqrt(sum/float64(n)) / math.Pow(10, snr/20)
-	for i, v := range x {
-		x[i] = dsp.Saturate(float64(v) + rng.NormFloat64()*sigma)
-	}
-}
-
 func ulawRoundTrip(x []int16) {
 	b := make([]byte, len(x))
 	g711.EncodeUlaw(b, x)
@@ -87,36 +70,6 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 		p[i] = byte(rng.UintN(256))
 	}
 	return p
-}
-
-// dft returns the magnitude of x at f Hz (a single-bin DFT, independent of
-// the code under test).
-func dft(x []int16, f float64) float64 {
-	var acc complex128
-	rot := cmplx.Exp(complex(0, -2*math.Pi*f/dsp.SampleRate))
-	z := complex(1, 0)
-	for _, v := range x {
-		acc += complex(float64(v), 0) * z
-		z *= rot
-	}
-	return cmplx.Abs(acc)
-}
-
-// peakFreq finds the frequency of the strongest component of x between lo
-// and hi Hz to 0.1 Hz.
-func peakFreq(x []int16, lo, hi float64) float64 {
-	best, bf := -1.0, lo
-	for f := lo; f <= hi; f += 2 {
-		if a := dft(x, f); a > best {
-			best, bf = a, f
-		}
-	}
-	for f := bf - 2; f <= bf+2; f += 0.1 {
-		if a := dft(x, f); a > best {
-			best, bf = a, f
-		}
-	}
-	return bf
 }
 
 // zeroCrossingFreq measures the frequency of a tone from the interpolated
@@ -141,7 +94,7 @@ func zeroCrossingFreq(x []int16) float64 {
 func TestModemTones(t *testing.T) {
 	for _, m := range []Modem{Bell202(), V23()} {
 		mark := modulate(t, m, -13.5, 0, 240, nil, 0, 0)
-		if f := peakFreq(mark, 900, 2500); math.Abs(f-m.Mark) > m.Mark*0.005 {
+		if f := peak(mark, 900, 2500); math.Abs(f-m.Mark) > m.Mark*0.005 {
 			t.Errorf("%s mark at %.1f Hz, want %.0f ± 0.5 %%", m.Name, f, m.Mark)
 		}
 		if lvl := dsp.DBm0FromRMS(dsp.RMS(mark)); math.Abs(lvl+13.5) > 0.1 {
@@ -196,8 +149,8 @@ func TestLoopback(t *testing.T) {
 		{"clean", func([]int16, *rand.Rand) {}},
 		{"ulaw", func(x []int16, _ *rand.Rand) { ulawRoundTrip(x) }},
 		{"alaw", func(x []int16, _ *rand.Rand) { alawRoundTrip(x) }},
-		{"snr20", func(x []int16, r *rand.Rand) { addNoise(x, 20, r) }},
-		{"snr20+ulaw", func(x []int16, r *rand.Rand) { addNoise(x, 20, r); ulawRoundTrip(x) }},
+		{"snr20", func(x []int16, r *rand.Rand) { dsptest.AddNoise(x, 20, r) }},
+		{"snr20+ulaw", func(x []int16, r *rand.Rand) { dsptest.AddNoise(x, 20, r); ulawRoundTrip(x) }},
 	}
 	levels := []float64{0, -14, -30, -40, -45}
 	skews := []struct {
@@ -249,7 +202,7 @@ func TestBER(t *testing.T) {
 		for range bursts {
 			p := randomBytes(rng, 64)
 			x := modulate(t, m, -13.5, 0, ETSIMarkBits, p, 200, 200)
-			addNoise(x, 20, rng)
+			dsptest.AddNoise(x, 20, rng)
 			ulawRoundTrip(x)
 			got, _ := demodulate(t, DemodulatorConfig{}, x, rng)
 			sent += len(p)
@@ -405,4 +358,10 @@ func FuzzDemodulator(f *testing.F) {
 			t.Fatalf("%d characters from %d samples", len(out), len(pcm))
 		}
 	})
+}
+
+// peak is the frequency of the strongest component of x between lo and hi.
+func peak(x []int16, lo, hi float64) float64 {
+	f, _ := dsptest.Peak(x, lo, hi)
+	return f
 }

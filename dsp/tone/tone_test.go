@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/dsp/dsptest"
 )
 
 // The measurements below know nothing of the generator: a Hann-windowed DFT
@@ -23,47 +24,6 @@ func render(t Tone, n int) []int16 {
 	buf := make([]int16, n)
 	NewGenerator(t).Read(buf)
 	return buf
-}
-
-// dftAmp returns the amplitude, in 16-bit units, of the sinusoid at f Hz
-// in x, measured with a Hann window (coherent gain 1/2).
-func dftAmp(x []int16, f float64) float64 {
-	n := len(x)
-	w := 2 * math.Pi * f / fs
-	// Rotate by complex recurrence; renormalize now and then.
-	c, s := math.Cos(w), math.Sin(w)
-	re, im := 1.0, 0.0
-	var sr, si float64
-	for i, v := range x {
-		h := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n))
-		sr += float64(v) * h * re
-		si -= float64(v) * h * im
-		re, im = re*c-im*s, re*s+im*c
-		if i&1023 == 1023 {
-			m := math.Hypot(re, im)
-			re, im = re/m, im/m
-		}
-	}
-	return 4 * math.Hypot(sr, si) / float64(n)
-}
-
-// peak searches ±1 % around f for the strongest response and refines it by
-// a parabola through the three best points; it returns frequency and
-// amplitude.
-func peak(x []int16, f float64) (float64, float64) {
-	step := 0.5 * fs / float64(len(x)) // half a bin
-	span := math.Ceil(0.01 * f / step)
-	best, bestA := f, -1.0
-	for k := -span; k <= span; k++ {
-		if a := dftAmp(x, f+k*step); a > bestA {
-			best, bestA = f+k*step, a
-		}
-	}
-	l, r := dftAmp(x, best-step), dftAmp(x, best+step)
-	if d := l - 2*bestA + r; d < 0 {
-		best += step * 0.5 * (l - r) / d
-	}
-	return best, dftAmp(x, best)
 }
 
 func dB(a, ref float64) float64 { return 20 * math.Log10(a/ref) }
@@ -85,7 +45,7 @@ func checkSound(t *testing.T, what string, x []int16, s Sound, freqTol bool) {
 		}
 	}
 	for _, l := range lines {
-		f, a := peak(x, l.f)
+		f, a := dsptest.Peak(x, 0.99*l.f, 1.01*l.f)
 		if freqTol && math.Abs(f-l.f) > 0.005*l.f {
 			t.Errorf("%s: component %g Hz measured at %.2f Hz (beyond ±0.5 %%)", what, l.f, f)
 		}
@@ -148,7 +108,7 @@ func TestUSDialTone(t *testing.T) {
 	}
 	x := render(c.Dial, 2*fs)[fs:]
 	for _, f := range []float64{350, 440} {
-		gotF, a := peak(x, f)
+		gotF, a := dsptest.Peak(x, 0.99*f, 1.01*f)
 		if math.Abs(gotF-f) > 0.005*f {
 			t.Errorf("US dial: %g Hz component at %.2f Hz", f, gotF)
 		}

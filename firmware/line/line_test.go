@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/tone"
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/hal/halfake"
@@ -76,7 +77,7 @@ func TestDialToneWhileOffHook(t *testing.T) {
 			}
 			var sum float64
 			for _, hz := range tc.hz {
-				lvl := level(x, hz)
+				lvl := dsptest.Level(x, hz)
 				sum += math.Pow(10, lvl/10)
 				if lvl < -20 {
 					t.Errorf("%v Hz at %.1f dBm0", hz, lvl)
@@ -93,16 +94,6 @@ func TestDialToneWhileOffHook(t *testing.T) {
 			}
 		})
 	}
-}
-
-func level(x []int16, hz float64) float64 {
-	var re, im float64
-	for n, v := range x {
-		ph := 2 * math.Pi * hz * float64(n) / dsp.SampleRate
-		re += float64(v) * math.Cos(ph)
-		im -= float64(v) * math.Sin(ph)
-	}
-	return 20 * math.Log10(2*math.Hypot(re, im)/float64(len(x))/dsp.ZeroDBm0Peak)
 }
 
 // TestMediaAllocatesNothing checks the per-frame media path allocates nothing
