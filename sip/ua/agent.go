@@ -37,6 +37,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -195,11 +196,11 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
 	a := &Agent{
-		cfg:    cfg,
-		log:    log,
-		ua:     ua,
-		client: client,
-		server: server,
+		cfg:      cfg,
+		log:      log,
+		ua:       ua,
+		client:   client,
+		server:   server,
 		udp:      udp,
 		tcp:      tcp,
 		listen:   udp.LocalAddr().(*net.UDPAddr),
@@ -342,7 +343,8 @@ func (a *Agent) Close(ctx context.Context) error {
 		closers = append(closers, a.tlsLn)
 	}
 	for _, c := range append(closers, a.ua) {
-		if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		// A peer that has gone already is no failure to close.
+		if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
 			errs = append(errs, fmt.Errorf("ua: close: %w", err))
 		}
 	}

@@ -641,16 +641,16 @@ func (r *Registration) attemptTarget(ctx context.Context, s *session, t target, 
 		return 0, nil, err
 	}
 	viaPort := r.agent.listenPort(t.transport)
+	fresh := true
 	if t.transport == "udp" {
 		local = netip.AddrPortFrom(src, viaPort)
 	} else {
-		if f, err = r.agent.acquireFlow(ctx, t); err != nil {
+		if f, fresh, err = r.agent.acquireFlow(ctx, t); err != nil {
 			return 0, nil, err
 		}
 		defer func() {
 			if err != nil || !register {
 				r.agent.releaseFlow(f)
-				f = nil
 			}
 		}()
 		local = f.local
@@ -667,11 +667,33 @@ func (r *Registration) attemptTarget(ctx context.Context, s *session, t target, 
 	corrected := false
 	answered := map[int]bool{} // challenge statuses answered with fresh credentials
 	for range maxRounds {
+		if f != nil && f.err() != nil {
+			// The flow died since it was acquired; without it sipgo
+			// would dial a connection of its own.
+			r.agent.releaseFlow(f)
+			if f, fresh, err = r.agent.acquireFlow(ctx, t); err != nil {
+				f = nil
+				return 0, nil, err
+			}
+			local = f.local
+		}
 		req, err := r.request(s, t, netip.AddrPortFrom(src, viaPort), contact, expires)
 		if err != nil {
 			return 0, nil, err
 		}
 		res, err := r.send(ctx, req, t)
+		if err != nil && !fresh && f.err() != nil && ctx.Err() == nil {
+			// A flow kept from before died under the request (the peer
+			// may have closed it just then): one more try on a new one.
+			s.log.Info("flow closed during the request, trying a new one", "err", err)
+			r.agent.releaseFlow(f)
+			if f, fresh, err = r.agent.acquireFlow(ctx, t); err != nil {
+				f = nil
+				return 0, nil, err
+			}
+			local = f.local
+			continue
+		}
 		if err != nil {
 			return 0, nil, err
 		}

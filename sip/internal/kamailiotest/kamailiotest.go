@@ -10,6 +10,11 @@
 // authenticates users from a fixed table with digest authentication; each
 // [User] can be given a scripted misbehaviour (rejection, 423, 503 with
 // Retry-After, 407 instead of 401) to exercise the client's error paths.
+// Other requests for a registered user are forwarded, statelessly, to its
+// contact. With [Config.ProxyTo] the instance is instead a stateless
+// outbound proxy that checks the pre-loaded Route. A running server can be
+// restarted on the same ports ([Server.Restart]) or hung and resumed
+// ([Server.Pause], [Server.Resume]) to test failover and flow recovery.
 //
 // Kamailio comes from Debian's kamailio and kamailio-tls-modules packages.
 // Without them, or under -short, tests using Start are skipped; when the
@@ -508,6 +513,19 @@ func (p *process) stop() error {
 
 // Log returns what Kamailio has written to stdout and stderr so far.
 func (s *Server) Log() string { return s.log.String() }
+
+// WaitLog reports whether the log holds substr within d. Kamailio's output
+// reaches the log through a pipe, a moment after it acts.
+func (s *Server) WaitLog(substr string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !strings.Contains(s.Log(), substr) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
 
 // RPC runs one Kamailio RPC command through kamcmd and returns its output.
 func (s *Server) RPC(ctx context.Context, args ...string) (string, error) {
