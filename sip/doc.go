@@ -5,11 +5,16 @@
 // The work is split into sub-packages:
 //
 //   - [github.com/tipring/tipring/sip/ua]: the agent shared by all lines
-//     (transports, listeners) and per-line registration (RFC 3261 §10)
-//     with digest authentication, refresh, backoff and un-registration.
+//     (transports, listeners, RFC 5626 keep-alive flows, RFC 3263 SRV
+//     resolution) and per-line registration (RFC 3261 §10) with digest
+//     authentication, refresh, backoff, failover to a backup registrar,
+//     outbound proxy, rport/received (RFC 3581) and un-registration.
 //   - [github.com/tipring/tipring/sip/digest]: HTTP Digest responses for
 //     SIP (RFC 2617, RFC 7616, RFC 8760).
-//   - sip/sdp and sip/sdes: session descriptions and SRTP keying.
+//   - [github.com/tipring/tipring/sip/sdp]: SDP offer/answer (RFC 3264)
+//     with a parser tolerant of what real peers send.
+//   - [github.com/tipring/tipring/sip/sdes]: SRTP keying in SDP (RFC 4568),
+//     with MKI, feeding pion/srtp.
 //
 // Tests run against real peers that this project did not write: a Kamailio
 // registrar started on loopback by sip/internal/kamailiotest, with
