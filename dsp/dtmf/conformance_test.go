@@ -501,16 +501,21 @@ func TestFlushEndsDigitInProgress(t *testing.T) {
 
 // BenchmarkDetector measures the receiver on the worst steady load, digits
 // at 50/50 ms in band-limited noise (every 5 ms window gets the full
-// analysis), and on silence (the common case on a line).
+// analysis), on speech (espeak-ng, if installed), and on silence (the
+// common case on a line).
 func BenchmarkDetector(b *testing.B) {
 	rng := rand.New(rand.NewPCG(17, 17))
 	rms := math.Sqrt(tonePower(-10, -8) / math.Pow(10, 1.5))
 	busy := sequence(rng, allDigits, -10, -8, func(n int) []float64 { return bandNoise(rng, n, rms) }).pcm(linear)
+	speech := speechPCM(b, 20)
 	for _, bc := range []struct {
 		name string
 		x    []int16
-	}{{"digits+noise", busy}, {"silence", make([]int16, len(busy))}} {
+	}{{"digits+noise", busy}, {"speech", speech}, {"silence", make([]int16, len(busy))}} {
 		b.Run(bc.name, func(b *testing.B) {
+			if len(bc.x) < dsp.FrameSamples {
+				b.Skip("espeak-ng not installed")
+			}
 			d := NewDetector(Config{})
 			ev := make([]Event, 0, 8)
 			b.SetBytes(dsp.FrameSamples * 2)

@@ -126,9 +126,6 @@ const (
 // windows [.5 1 1 .5] that the frequency estimate compares.
 var winWeights = [winSubs]float64{0.5, 1.5, 2, 1.5, 0.5}
 
-// halfWeights are the weights of each of the two overlapping 4-block windows.
-var halfWeights = [winSubs - 1]float64{0.5, 1, 1, 0.5}
-
 const winWeightSum = 6.0
 
 // rotTable[m] = exp(-2πi m/200): every Q.23 frequency advances by a whole
@@ -143,9 +140,20 @@ var rotTable = func() (t [rotPeriod]complex128) {
 
 // subBlock is the analysis of 5 ms of signal.
 type subBlock struct {
-	p       [nTones]complex128 // DFT at each tone, phase referred to time 0
-	energy  float64            // sum of squared samples
-	nEnergy float64            // the same through the dial-tone notch
+	p [nTones]complex128 // DFT at each tone, phase referred to time 0
+	// h is the tapered 20 ms window ending with this sub-block (weights
+	// .5 1 1 .5 over the three before it and itself). A 25 ms window is the
+	// sum of two consecutive ones, and the frequency estimate compares
+	// them, so each is computed once, when its last sub-block ends.
+	h       [nTones]complex128
+	energy  float64 // sum of squared samples
+	nEnergy float64 // the same through the dial-tone notch
+	// The rows are analysed as each sub-block ends; the columns only when
+	// a window's rows look like a digit's (see Detector.cols), which most
+	// windows of speech and noise do not. x keeps the samples for that.
+	x       [subLen]float64
+	hasCols bool // p[4:8] are set
+	hasColH bool // h[4:8] are set
 }
 
 // Detector is a streaming DTMF receiver for one line.
@@ -200,8 +208,13 @@ type subBlock struct {
 // sub-block amplitudes, to about a millisecond. A Begin event is reported
 // 30-40 ms after the tone's onset; an End event 45-50 ms after its end.
 //
-// The cost is 8 Goertzel updates, the notch and two squares per sample,
-// a few hundred operations per 5 ms, and no allocation.
+// The cost is the notch, two squares and the 4 row Goertzel updates per
+// sample, and a few hundred operations per 5 ms; the 4 column filters run,
+// over the samples kept with each sub-block, only for sub-blocks of
+// windows whose rows pass the selection and level checks (every window of
+// a digit, few of speech or noise), with the same result as if they had
+// run at once. Sub-blocks 20 dB below the weakest accepted tone skip the
+// filters. There is no allocation.
 //
 // A Detector is not safe for concurrent use; give each line its own.
 type Detector struct {
@@ -219,15 +232,13 @@ type Detector struct {
 	cosW    [nTones]float64     // cos(ω)
 	sinW    [nTones]float64     // sin(ω)
 	rotStep [nTones]int         // phase step per sub-block, 1/200 cycles
-	rotIdx  [nTones]int         // phase of the next sub-block end
-	s1, s2  [nTones]float64     // Goertzel state
+	s1, s2  [nTones]float64     // row Goertzel states of the last sub-block
 	energy  float64             // energy of the last sub-block
 	nEnergy float64             // energy of the last sub-block through the notch
 	prev1   float64             // last two samples, for the notch
 	prev2   float64
 	notchC  float64           // notch coefficient 2cos(θ)
 	nGain   [nTones]float64   // power gain of the notch at each tone
-	buf     [subLen]float64   // samples of the sub-block being filled
 	n       int               // samples in the current sub-block
 	subs    int64             // sub-blocks completed
 	hist    [histLen]subBlock // the last sub-blocks, indexed by k%histLen
@@ -284,9 +295,6 @@ func (d *Detector) Reset() {
 	d.energy, d.nEnergy, d.prev1, d.prev2 = 0, 0, 0, 0
 	d.n, d.subs = 0, 0
 	d.hist = [histLen]subBlock{}
-	for i := range d.rotIdx {
-		d.rotIdx[i] = d.rotStep[i]
-	}
 	d.active, d.miss, d.cand, d.candRun = 0, 0, 0, 0
 }
 
@@ -312,7 +320,7 @@ func (d *Detector) Process(dst []Event, samples []int16) []Event {
 		if n > len(samples) {
 			n = len(samples)
 		}
-		buf := d.buf[d.n : d.n+n]
+		buf := d.sub(d.subs).x[d.n : d.n+n]
 		for i, v := range samples[:n] {
 			buf[i] = float64(v)
 		}
@@ -341,11 +349,12 @@ func (d *Detector) Flush(dst []Event) []Event {
 	return dst
 }
 
-// goertzel runs the eight filters over the complete sub-block in d.buf.
-// Filtering whole sub-blocks, whatever the caller's frame size, makes the
-// arithmetic, and so the result, independent of it. The filters run in
-// pairs, so that each pass keeps all its state in registers.
+// goertzel measures the energy of the complete sub-block being filled and
+// runs the four row filters over it; the column filters run later, if at
+// all (see cols). Filtering whole sub-blocks, whatever the caller's frame
+// size, makes the arithmetic, and so the result, independent of it.
 func (d *Detector) goertzel() {
+	x := &d.sub(d.subs).x
 	// Energy, directly and through the dial-tone notch
 	// y = x[n] - 2cos(θ)x[n-1] + x[n-2], with two accumulators each so that
 	// the additions do not wait on each other.
@@ -353,7 +362,7 @@ func (d *Detector) goertzel() {
 	nc := d.notchC
 	var e0, e1, n0, n1 float64
 	for n := 0; n < subLen; n += 2 {
-		v, w := d.buf[n], d.buf[n+1]
+		v, w := x[n], x[n+1]
 		e0 += v * v
 		e1 += w * w
 		y := (v + x2) - nc*x1
@@ -366,12 +375,11 @@ func (d *Detector) goertzel() {
 	d.energy, d.nEnergy = e0+e1, n0+n1
 	if d.energy < d.quiet {
 		// Far below the weakest tone accepted: no window holding this
-		// sub-block can be valid, so its DFT values may as well be zero.
-		d.s1, d.s2 = [nTones]float64{}, [nTones]float64{}
+		// sub-block can be valid, so its DFT values may as well be zero
+		// (endSubBlock and cols set them so).
 		return
 	}
-	goertzel4(&d.buf, (*[8]float64)(d.coef2[0:8]), (*[4]float64)(d.s1[0:4]), (*[4]float64)(d.s2[0:4]))
-	goertzel4(&d.buf, (*[8]float64)(d.coef2[8:16]), (*[4]float64)(d.s1[4:8]), (*[4]float64)(d.s2[4:8]))
+	goertzel4(x, (*[8]float64)(d.coef2[0:8]), (*[4]float64)(d.s1[0:4]), (*[4]float64)(d.s2[0:4]))
 }
 
 // goertzel4 runs four Goertzel recursions s[n] = x[n] + c*s[n-1] - s[n-2]
@@ -406,17 +414,16 @@ func goertzel4(x *[subLen]float64, cd *[8]float64, s1, s2 *[4]float64) {
 // examines the window that ends with it, and runs the state machine.
 func (d *Detector) endSubBlock(dst []Event) []Event {
 	k := d.subs
-	sb := &d.hist[k%histLen]
-	for i := 0; i < nTones; i++ {
-		// y = s[N-1] - e^{-iω} s[N-2] = e^{iω(N-1)} Σ x[n] e^{-iωn};
-		// turning it by e^{-iω(k+1)N} refers the phase to sample 0
-		// (up to a constant per tone, which cancels everywhere).
-		y := complex(d.s1[i]-d.cosW[i]*d.s2[i], d.sinW[i]*d.s2[i])
-		sb.p[i] = y * rotTable[d.rotIdx[i]]
-		d.rotIdx[i] += d.rotStep[i]
-		if d.rotIdx[i] >= rotPeriod {
-			d.rotIdx[i] -= rotPeriod
-		}
+	sb := d.sub(k)
+	if d.energy < d.quiet {
+		sb.p[0], sb.p[1], sb.p[2], sb.p[3] = 0, 0, 0, 0
+	} else {
+		d.dft(sb, k, 0, &d.s1, &d.s2)
+	}
+	sb.hasCols, sb.hasColH = false, false
+	p1, p2, p3 := &d.sub(k-1).p, &d.sub(k-2).p, &d.sub(k-3).p
+	for i := range 4 {
+		sb.h[i] = 0.5*(sb.p[i]+p3[i]) + (p1[i] + p2[i])
 	}
 	sb.energy = d.energy
 	sb.nEnergy = d.nEnergy
@@ -428,8 +435,63 @@ func (d *Detector) endSubBlock(dst []Event) []Event {
 	return d.step(dst, k, d.window(k))
 }
 
-// sub returns sub-block k from the history.
-func (d *Detector) sub(k int64) *subBlock { return &d.hist[k%histLen] }
+// dft turns the final Goertzel states s1, s2 of the four tones from index
+// from (0 rows, 4 columns) into sub-block k's DFT values in sb.
+func (d *Detector) dft(sb *subBlock, k int64, from int, s1, s2 *[nTones]float64) {
+	m := (k + 1) % rotPeriod
+	for i := from; i < from+4; i++ {
+		// y = s[N-1] - e^{-iω} s[N-2] = e^{iω(N-1)} Σ x[n] e^{-iωn};
+		// turning it by e^{-iω(k+1)N} refers the phase to sample 0
+		// (up to a constant per tone, which cancels everywhere).
+		y := complex(s1[i]-d.cosW[i]*s2[i], d.sinW[i]*s2[i])
+		sb.p[i] = y * rotTable[m*int64(d.rotStep[i])%rotPeriod]
+	}
+}
+
+// cols runs the column filters over sub-block k, if not done yet, from
+// the samples kept with it. The results are the same as if they had run
+// when the sub-block ended.
+func (d *Detector) cols(k int64) *subBlock {
+	sb := d.sub(k)
+	if sb.hasCols {
+		return sb
+	}
+	sb.hasCols = true
+	if k < 0 || k <= d.subs-histLen || sb.energy < d.quiet {
+		sb.p[4], sb.p[5], sb.p[6], sb.p[7] = 0, 0, 0, 0
+		return sb
+	}
+	var s1, s2 [nTones]float64
+	goertzel4(&sb.x, (*[8]float64)(d.coef2[8:16]), (*[4]float64)(s1[4:8]), (*[4]float64)(s2[4:8]))
+	d.dft(sb, k, 4, &s1, &s2)
+	return sb
+}
+
+// colH returns sub-block k's tapered window sums with the column part
+// filled in.
+func (d *Detector) colH(k int64) *[nTones]complex128 {
+	sb := d.sub(k)
+	if !sb.hasColH {
+		p3, p2, p1 := &d.cols(k-3).p, &d.cols(k-2).p, &d.cols(k-1).p
+		p := &d.cols(k).p
+		for i := 4; i < nTones; i++ {
+			sb.h[i] = 0.5*(p[i]+p3[i]) + (p1[i] + p2[i])
+		}
+		sb.hasColH = true
+	}
+	return &sb.h
+}
+
+// h returns tone i's tapered window sum ending at sub-block k.
+func (d *Detector) h(k int64, i int) complex128 {
+	if i < 4 {
+		return d.sub(k).h[i]
+	}
+	return d.colH(k)[i]
+}
+
+// sub returns sub-block k from the history (zero before the stream).
+func (d *Detector) sub(k int64) *subBlock { return &d.hist[k&(histLen-1)] }
 
 // window decides whether the window ending at sub-block k holds a digit and
 // returns it, or 0.
@@ -448,17 +510,14 @@ func (d *Detector) window(k int64) byte {
 	// Talk-off guard: a DTMF tone leaves the other frequencies of its
 	// group well down; voiced speech spreads harmonics over them. The rows
 	// are tried first, since most windows hold no digit.
-	r, rp, r2 := d.strongest(first, 0)
-	if r2 > neighbourMax*rp {
+	r, rp, r2 := strongest(&d.sub(k-1).h, &d.sub(k).h, 0)
+	if r2 > neighbourMax*rp || rp < d.preAmp2*scale2 {
 		return 0
 	}
-	col, cp, c2 := d.strongest(first, 4)
+	col, cp, c2 := strongest(d.colH(k-1), d.colH(k), 4)
 	if c2 > neighbourMax*cp {
 		return 0
 	}
-	// Amplitude scale: a tone of peak amplitude A on its nominal frequency
-	// gives |c| = A/2 * subLen * winWeightSum.
-	const scale2 = (subLen * winWeightSum / 2) * (subLen * winWeightSum / 2)
 	ar2, ac2 := rp/scale2, cp/scale2
 	// Cheap pre-checks on uncorrected amplitudes: a tone within tolerance
 	// loses less than preCheckDB in the window.
@@ -496,24 +555,22 @@ func (d *Detector) window(k int64) byte {
 	return keypad[4*r+col-4]
 }
 
-// strongest sums the window starting at sub-block first for the four tones
+// scale2 is the squared amplitude scale of a window: a tone of peak
+// amplitude A on its nominal frequency gives |c| = A/2 * subLen *
+// winWeightSum.
+const scale2 = (subLen * winWeightSum / 2) * (subLen * winWeightSum / 2)
+
+// strongest sums the two halves ha and hb of a window for the four tones
 // from index from (0 rows, 4 columns) and returns the strongest one's index
 // and squared magnitude, and the squared magnitude of the second strongest.
-func (d *Detector) strongest(first int64, from int) (best int, p1, p2 float64) {
-	var re, im [4]float64
-	for j, w := range winWeights {
-		p := (*[4]complex128)(d.sub(first + int64(j)).p[from : from+4])
-		for i, v := range p {
-			re[i] += w * real(v)
-			im[i] += w * imag(v)
-		}
-	}
+func strongest(ha, hb *[nTones]complex128, from int) (best int, p1, p2 float64) {
 	p1, p2 = -1, -1
-	for i := range re {
-		p := re[i]*re[i] + im[i]*im[i]
+	for i := from; i < from+4; i++ {
+		v := ha[i] + hb[i]
+		p := real(v)*real(v) + imag(v)*imag(v)
 		switch {
 		case p > p1:
-			best, p1, p2 = i+from, p, p1
+			best, p1, p2 = i, p, p1
 		case p > p2:
 			p2 = p
 		}
@@ -529,7 +586,7 @@ func (d *Detector) strongest(first int64, from int) (best int, p1, p2 float64) {
 func (d *Detector) steady(first int64, r, c int) bool {
 	lo, hi := math.Inf(1), 0.0
 	for j := int64(0); j < winSubs; j++ {
-		p := d.sub(first + j).p
+		p := &d.cols(first + j).p
 		q := real(p[r])*real(p[r]) + imag(p[r])*imag(p[r]) + real(p[c])*real(p[c]) + imag(p[c])*imag(p[c])
 		lo = min(lo, q)
 		hi = max(hi, q)
@@ -540,7 +597,7 @@ func (d *Detector) steady(first int64, r, c int) bool {
 // q is the summed amplitude of tones r and c in sub-block k; the stronger
 // tone dominates it, so leakage beating in the weaker one matters little.
 func (d *Detector) q(k int64, r, c int) float64 {
-	sb := d.sub(k)
+	sb := d.cols(k)
 	return cmplxAbs(sb.p[r]) + cmplxAbs(sb.p[c])
 }
 
@@ -553,18 +610,13 @@ func cmplxAbs(v complex128) float64 {
 // rejects it beyond the tolerance, and returns the gain of the 25 ms window
 // at that offset relative to the nominal frequency (≤ 1).
 func (d *Detector) offsetGain(first int64, i int) (float64, bool) {
-	var a, b complex128
-	for j := 0; j < winSubs-1; j++ {
-		w := complex(halfWeights[j], 0)
-		a += w * d.sub(first + int64(j)).p[i]
-		b += w * d.sub(first + int64(j) + 1).p[i]
-	}
+	a, b := d.h(first+winSubs-2, i), d.h(first+winSubs-1, i)
 	rr := b * complex(real(a), -imag(a))
 	m := cmplxAbs(rr)
 	if m == 0 || real(rr) < d.cosTol[i]*m {
 		return 0, false
 	}
-	return windowGain(rr / complex(m, 0)), true
+	return windowGain(rr * complex(1/m, 0)), true
 }
 
 // windowGain is the amplitude response of the tapered 25 ms window to a tone
@@ -671,10 +723,7 @@ func (d *Detector) emitEnd(dst []Event, end int64) []Event {
 // level measures tone i, in dBm0, over the window of sub-blocks starting at
 // first, correcting for its frequency offset.
 func (d *Detector) level(first int64, i int) float64 {
-	var c complex128
-	for j := 0; j < winSubs; j++ {
-		c += complex(winWeights[j], 0) * d.sub(first + int64(j)).p[i]
-	}
+	c := d.h(first+winSubs-2, i) + d.h(first+winSubs-1, i)
 	amp := cmplxAbs(c) / (subLen * winWeightSum / 2)
 	if g, ok := d.offsetGain(first, i); ok && g > 0 {
 		amp /= g

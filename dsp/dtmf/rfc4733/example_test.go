@@ -36,15 +36,14 @@ func Example() {
 		fmt.Printf("%v %c at %d for %d\n", n.Kind, n.Digit, n.Timestamp, n.Duration)
 	}
 	// Output:
-	// seq 1 ts 16000 M=true E=false duration 0
-	// seq 2 ts 16000 M=false E=false duration 160
-	// seq 3 ts 16000 M=false E=false duration 320
-	// seq 4 ts 16000 M=false E=false duration 480
-	// seq 5 ts 16000 M=false E=false duration 640
-	// seq 6 ts 16000 M=false E=false duration 800
+	// seq 1 ts 16000 M=true E=false duration 160
+	// seq 2 ts 16000 M=false E=false duration 320
+	// seq 3 ts 16000 M=false E=false duration 480
+	// seq 4 ts 16000 M=false E=false duration 640
+	// seq 5 ts 16000 M=false E=false duration 800
+	// seq 6 ts 16000 M=false E=true duration 960
 	// seq 7 ts 16000 M=false E=true duration 960
 	// seq 8 ts 16000 M=false E=true duration 960
-	// seq 9 ts 16000 M=false E=true duration 960
-	// begin 5 at 16000 for 0
+	// begin 5 at 16000 for 160
 	// end 5 at 16000 for 960
 }

@@ -64,6 +64,8 @@ type Event struct {
 	Volume uint8
 	// Duration is how long the event has lasted so far, from the RTP
 	// timestamp of the packet, in timestamp units (RFC 4733 §2.3.5).
+	// Zero is reserved for state events, "lasting until updated"; DTMF
+	// digits are not states, so their packets never carry it.
 	Duration uint16
 }
 

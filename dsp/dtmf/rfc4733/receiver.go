@@ -76,8 +76,13 @@ type key struct {
 //   - reordered updates never shorten the duration; packets of an earlier
 //     event arriving after a newer one are dropped;
 //   - if all final packets are lost, the event ends when the next event
-//     begins or when the stream's time moves on by the timeout (RFC 4733
-//     §2.5.2.2 leaves the choice of timeout to the receiver);
+//     begins or when the stream's time moves on by the timeout (the
+//     receiver procedures of RFC 4733 §2.5.2 leave its length to the
+//     receiver);
+//   - reports with a zero duration are ignored: zero is reserved for
+//     state events, which DTMF digits are not, and RFC 4733 §2.3.5 asks
+//     receivers to ignore it for other events (old RFC 2833 senders put
+//     it in the first packet; the event then begins with the next one);
 //   - long events arrive as segments (RFC 4733 §2.5.1.3), a new timestamp
 //     every 0xFFFF units; they are joined into one key press;
 //   - several events in one payload (RFC 4733 §2.5.1.5) are taken in
@@ -161,6 +166,9 @@ func (r *Receiver) Flush(dst []Notice) []Notice {
 }
 
 func (r *Receiver) event(ssrc, ts uint32, e Event, dst []Notice) []Notice {
+	if e.Duration == 0 {
+		return dst // RFC 4733 §2.3.5: not a state event, so not a report
+	}
 	k := key{ssrc, ts, e.Code}
 	if r.valid && k == r.cur {
 		if !r.active {

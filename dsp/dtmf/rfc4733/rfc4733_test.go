@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -127,10 +128,12 @@ func run(s *Sender, from, to, frame uint32) (pk []Packet, at []uint32) {
 	return pk, at
 }
 
-func TestSection2_5_1_1EventPackets(t *testing.T) {
-	// Digit 5 held 200 ms from timestamp 1000, packets every 50 ms: the
-	// marker on the first packet only, the timestamp fixed at the start,
-	// the duration growing by the interval.
+func TestSection2_5_1_2TransmissionOfEventPackets(t *testing.T) {
+	// Digit 5 held 200 ms from timestamp 1000, updates every 50 ms, polled
+	// every 20 ms: the first packet as soon as the event has a duration
+	// (never zero), with the marker, which no other packet has; the
+	// timestamp fixed at the start; then an update every interval with
+	// the time elapsed.
 	s, err := NewSender(SenderConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -138,15 +141,15 @@ func TestSection2_5_1_1EventPackets(t *testing.T) {
 	if err := s.Press('5', 1000); err != nil {
 		t.Fatal(err)
 	}
-	pk, _ := run(s, 1000, 1000+1600-160, 160)
-	want := []uint16{0, 400, 800, 1200}
+	pk, at := run(s, 1000, 1000+1600-160, 160)
+	want := []uint16{160, 480, 800, 1280}
 	if len(pk) != len(want) {
 		t.Fatalf("%d packets while held, want %d: %+v", len(pk), len(want), pk)
 	}
 	for i, p := range pk {
 		if p.Timestamp != 1000 || p.Marker != (i == 0) || p.Event.End || p.Event.Code != 5 ||
-			p.Event.Duration != want[i] || p.Event.Volume != 10 {
-			t.Errorf("packet %d: %+v", i, p)
+			p.Event.Duration != want[i] || p.Event.Volume != 10 || at[i] != 1000+uint32(want[i]) {
+			t.Errorf("packet %d at %d: %+v", i, at[i], p)
 		}
 		if e, _ := Parse(p.Payload[:]); e != p.Event {
 			t.Errorf("packet %d payload % x does not encode %+v", i, p.Payload, p.Event)
@@ -243,28 +246,27 @@ func TestSection2_5_1_3LongDurationEvents(t *testing.T) {
 	}
 }
 
-func TestSection2_5_1_4NewPressDuringFinals(t *testing.T) {
-	// A second key pressed before the first one's copies are out: the
-	// remaining copies go first, then the new event with its marker.
+func TestSection2_5_1_4FinalsInterleaveWithNextEvent(t *testing.T) {
+	// A second key pressed before the first one's copies are out: they
+	// keep their interval, interleaved with the new event, which starts
+	// with its marker.
 	s, _ := NewSender(SenderConfig{})
 	s.Press('1', 0)
-	pk := s.Poll(0, nil)
+	pk := s.Poll(0, nil) // nothing yet: no zero-duration packet
 	s.Release(300)
-	pk = s.Poll(400, pk) // first final copy
+	pk = s.Poll(400, pk) // first final copy, also the first packet: marker
 	s.Press('2', 500)
-	pk = s.Poll(500, pk)
-	var codes, ends, marks []int
-	for _, p := range pk {
-		codes = append(codes, int(p.Event.Code))
-		if p.Event.End {
-			ends = append(ends, int(p.Event.Code))
-		}
-		if p.Marker {
-			marks = append(marks, int(p.Event.Code))
-		}
+	for now := uint32(500); now <= 1300; now += 100 {
+		pk = s.Poll(now, pk)
 	}
-	if fmt.Sprint(codes) != "[1 1 1 1 2]" || fmt.Sprint(ends) != "[1 1 1]" || fmt.Sprint(marks) != "[1 2]" {
-		t.Errorf("codes %v, ends %v, markers %v", codes, ends, marks)
+	var got []string
+	for _, p := range pk {
+		got = append(got, fmt.Sprintf("%d/%d/%d/M=%v/E=%v", p.Event.Code, p.Timestamp, p.Event.Duration, p.Marker, p.Event.End))
+	}
+	want := "[1/0/300/M=true/E=true 2/500/100/M=true/E=false 1/0/300/M=false/E=true " +
+		"2/500/400/M=false/E=false 1/0/300/M=false/E=true 2/500/800/M=false/E=false]"
+	if g := fmt.Sprint(got); g != want {
+		t.Errorf("got  %s\nwant %s", g, want)
 	}
 }
 
@@ -400,8 +402,9 @@ func TestSection2_5_2LossOfAllFinalPackets(t *testing.T) {
 	// three intervals of the stream's time.
 	r := NewReceiver(ReceiverConfig{})
 	var notes []Notice
-	for i, p := range pk[:3] { // durations 0, 400, 800
-		notes, _ = r.Packet(1, uint16(i), p.Timestamp, p.Marker, p.Payload[:], notes)
+	for i, d := range []uint16{400, 800} {
+		b, _ := Event{Code: 4, Volume: 10, Duration: d}.Append(nil)
+		notes, _ = r.Packet(1, uint16(i), 0, i == 0, b, notes)
 	}
 	if notes = r.Tick(800+1200, notes); len(notes) != 1 {
 		t.Fatalf("ended before the timeout: %+v", notes)
@@ -459,8 +462,8 @@ func TestSection2_5_2StalePacketOfEarlierEvent(t *testing.T) {
 		return b
 	}
 	var n []Notice
-	n, _ = r.Packet(1, 1, 1000, true, pay(1, false, 0), n)
-	n, _ = r.Packet(1, 2, 5000, true, pay(2, false, 0), n) // event 1's end lost
+	n, _ = r.Packet(1, 1, 1000, true, pay(1, false, 160), n)
+	n, _ = r.Packet(1, 2, 5000, true, pay(2, false, 160), n) // event 1's end lost
 	n, _ = r.Packet(1, 3, 1000, false, pay(1, false, 400), n)
 	n, _ = r.Packet(1, 4, 3000, false, pay(3, false, 400), n) // older than event 2
 	if len(n) != 3 || n[0].Digit != '1' || n[1].Kind != End || !n[1].Lost || n[2].Digit != '2' {
@@ -639,5 +642,164 @@ func BenchmarkReceiverPacket(b *testing.B) {
 	for i := range b.N {
 		p := pk[i%len(pk)]
 		buf, _ = r.Packet(1, uint16(i), p.Timestamp+uint32(i/len(pk))*8000, p.Marker, p.Payload[:], buf[:0])
+	}
+}
+
+// sendTrace runs a Sender with the given press and release times and a
+// Poll every frame units from 0 to until, numbering the packets from seq 1
+// as the RTP layer would (RFC 4733 §2.5.1.6: retransmissions included),
+// and renders each as "seq ts M E duration payload".
+func sendTrace(t *testing.T, cfg SenderConfig, digit byte, press, release, frame, until uint32) []string {
+	t.Helper()
+	s, err := NewSender(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var pk []Packet
+	seq := 0
+	for now := uint32(0); now <= until; now += frame {
+		if now == press {
+			if err := s.Press(digit, press); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if now == release {
+			if err := s.Release(release); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range s.Poll(now, pk[:0]) {
+			seq++
+			out = append(out, fmt.Sprintf("%d@%d ts=%d M=%v E=%v d=%d % x", seq, now, p.Timestamp, b2i(p.Marker), b2i(p.Event.End), p.Event.Duration, p.Payload))
+		}
+	}
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func checkTrace(t *testing.T, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%d packets, want %d", len(got), len(want))
+	}
+	for i := range max(len(got), len(want)) {
+		var g, w string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if g != w {
+			t.Errorf("packet %d:\n got  %s\n want %s", i+1, g, w)
+		}
+	}
+}
+
+func TestKnownAnswerDigitNineFiftyMillisecondUpdates(t *testing.T) {
+	// Digit 9 held 200 ms, updates every 50 ms (400 units, the rate
+	// RFC 4733 §2.5.1.2 names), volume -10 dBm0 (0x0a): §2.3 layout,
+	// marker on the first packet (§2.5.1.2), one timestamp for the event,
+	// duration never zero (§2.3.5), E set on the final packet, which goes
+	// out three times at the update interval with new sequence numbers
+	// (§2.5.1.4, §2.5.1.6).
+	got := sendTrace(t, SenderConfig{Interval: 400, Volume: 10}, '9', 0, 1600, 400, 3200)
+	checkTrace(t, got, []string{
+		"1@400 ts=0 M=1 E=0 d=400 09 0a 01 90",
+		"2@800 ts=0 M=0 E=0 d=800 09 0a 03 20",
+		"3@1200 ts=0 M=0 E=0 d=1200 09 0a 04 b0",
+		"4@1600 ts=0 M=0 E=1 d=1600 09 8a 06 40",
+		"5@2000 ts=0 M=0 E=1 d=1600 09 8a 06 40",
+		"6@2400 ts=0 M=0 E=1 d=1600 09 8a 06 40",
+	})
+}
+
+func TestKnownAnswerSegmentBoundary(t *testing.T) {
+	// Digit 0 held 70000 units (8.75 s), updates every 400: the first
+	// segment ends at 0xFFFF; its final packet (duration 0xFFFF, E clear)
+	// goes out three times; the second segment has timestamp 0xFFFF, no
+	// marker, and the E bit on its own final packet (RFC 4733 §2.5.1.3,
+	// §2.5.1.4).
+	got := sendTrace(t, SenderConfig{Interval: 400, Volume: 10}, '0', 0, 70000, 400, 71200)
+	var around []string
+	for _, g := range got {
+		var seq, at int
+		fmt.Sscanf(g, "%d@%d", &seq, &at)
+		if at >= 65200 && at <= 66400 || at >= 70000 {
+			around = append(around, g)
+		}
+	}
+	checkTrace(t, around, []string{
+		"163@65200 ts=0 M=0 E=0 d=65200 00 0a fe b0",
+		"164@65600 ts=0 M=0 E=0 d=65535 00 0a ff ff",
+		"165@65600 ts=65535 M=0 E=0 d=65 00 0a 00 41",
+		"166@66000 ts=0 M=0 E=0 d=65535 00 0a ff ff",
+		"167@66000 ts=65535 M=0 E=0 d=465 00 0a 01 d1",
+		"168@66400 ts=0 M=0 E=0 d=65535 00 0a ff ff",
+		"169@66400 ts=65535 M=0 E=0 d=865 00 0a 03 61",
+		"178@70000 ts=65535 M=0 E=1 d=4465 00 8a 11 71",
+		"179@70400 ts=65535 M=0 E=1 d=4465 00 8a 11 71",
+		"180@70800 ts=65535 M=0 E=1 d=4465 00 8a 11 71",
+	})
+	if len(got) == 0 || !strings.HasPrefix(got[0], "1@400 ts=0 M=1 E=0 d=400 ") {
+		t.Errorf("first packet %q", got[0])
+	}
+}
+
+func TestSection2_3_5NoZeroDuration(t *testing.T) {
+	// A DTMF digit is not a state: no packet may carry duration 0, not
+	// the first, not the first of a segment that starts on a Poll, not a
+	// press released at once.
+	for _, tc := range []struct {
+		interval, frame, release uint32
+	}{
+		{160, 160, 0},            // released the instant it was pressed
+		{160, 160, 80},           // released before the first update
+		{15, 15, 3 * 0xFFFF},     // 0xFFFF is a multiple of 15: segments start on a Poll
+		{400, 160, 2*0xFFFF + 1}, // the last segment one unit long
+	} {
+		s, _ := NewSender(SenderConfig{Interval: tc.interval})
+		s.Press('1', 0)
+		var pk []Packet
+		var total uint32
+		for now := uint32(0); now <= tc.release+10*tc.interval; now += tc.frame {
+			if now >= tc.release && s.down {
+				s.Release(tc.release)
+			}
+			n := len(pk)
+			pk = s.Poll(now, pk)
+			for _, p := range pk[n:] {
+				if p.Event.Duration == 0 {
+					t.Fatalf("%+v: zero duration in %+v", tc, p)
+				}
+				if p.Event.End {
+					total = p.Timestamp + uint32(p.Event.Duration)
+				}
+			}
+		}
+		want := max(tc.release, 1)
+		if total != want {
+			t.Errorf("%+v: event ends at %d, want %d", tc, total, want)
+		}
+	}
+	// The receiver ignores a zero-duration report of a DTMF digit, as old
+	// RFC 2833 senders send first: the event begins with the next packet.
+	r := NewReceiver(ReceiverConfig{})
+	b0, _ := Event{Code: 5, Volume: 10}.Append(nil)
+	b1, _ := Event{Code: 5, Volume: 10, Duration: 160}.Append(nil)
+	n, _ := r.Packet(1, 1, 800, true, b0, nil)
+	if len(n) != 0 {
+		t.Fatalf("zero duration reported: %+v", n)
+	}
+	n, _ = r.Packet(1, 2, 800, false, b1, n)
+	if len(n) != 1 || n[0].Kind != Begin || n[0].Timestamp != 800 || n[0].Duration != 160 {
+		t.Fatalf("%+v", n)
 	}
 }

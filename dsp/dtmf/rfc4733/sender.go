@@ -5,14 +5,16 @@ import "fmt"
 // Packet is one telephone-event packet for the caller to send: the RTP
 // header values that belong to the event and its payload. The caller adds
 // the SSRC, payload type and the next sequence number of the stream; each
-// Packet needs a new sequence number, retransmissions included.
+// Packet needs a new sequence number, retransmissions included (RFC 4733
+// §2.5.1.6).
 type Packet struct {
 	// Timestamp is the RTP timestamp: the start of the event (or of the
 	// segment, for events longer than MaxDuration), the same in every
-	// packet of it (RFC 4733 §2.5.1.2).
+	// packet of it (RFC 4733 §2.5.1.2, §2.5.1.3).
 	Timestamp uint32
 	// Marker is the RTP marker bit, set on the first packet of an event
-	// (RFC 4733 §2.5.1.1).
+	// only, never on the packets of its later segments (RFC 4733
+	// §2.5.1.2, §2.5.1.3).
 	Marker bool
 	// Event is the payload, also available encoded in Payload.
 	Event   Event
@@ -23,7 +25,8 @@ type Packet struct {
 type SenderConfig struct {
 	// Interval is the time between packets of an event, in timestamp
 	// units. It should match the audio packetization (ptime). Zero means
-	// 400 (50 ms at 8000 Hz), the interval RFC 4733 uses in its examples.
+	// 400 (50 ms at 8000 Hz), the rate RFC 4733 §2.5.1.2 names when the
+	// audio packet interval is not known.
 	Interval uint32
 	// Volume is the volume field, 0-63 (-dBm0). Zero means 10 (-10 dBm0).
 	// Use VolumeOf to take it from a detected level.
@@ -44,26 +47,50 @@ func VolumeOf(dBm0 float64) uint8 {
 }
 
 // finalCopies is how often the last packet of an event or segment is sent
-// (RFC 4733 §2.5.1.4: three times).
+// (RFC 4733 §2.5.1.4: three times, at the update interval).
 const finalCopies = 3
+
+// maxTails bounds the finished segments and events whose final copies are
+// still going out while a later one is sent.
+const maxTails = 4
+
+// tail is the final packet of a finished segment or event and the copies
+// of it still to send.
+type tail struct {
+	pkt    Packet
+	copies int
+	next   uint32 // time of the next copy
+}
 
 // Sender produces the telephone-event packets for one RTP stream's key
 // presses. Tell it when a key goes down (Press) and up (Release), in RTP
 // timestamp units, and call Poll regularly (every audio frame) with the
 // current timestamp; Poll returns the packets due by then:
 //
-//   - the first packet at once, with the marker bit;
+//   - the first packet, with the marker bit, as soon as the event has a
+//     duration: at once if the press is reported late (as a detector
+//     does), else at the next Poll, since a tone event may not carry a
+//     zero duration (RFC 4733 §2.3.5, §2.5.1.2);
 //   - an update every Interval, with the same timestamp (the event's
-//     start) and a growing duration;
+//     start) and the duration so far (§2.5.1.2);
 //   - after Release, the final packet with the E bit and the full
-//     duration, three times, Interval apart;
+//     duration, three times, Interval apart (§2.5.1.4);
 //   - for events longer than MaxDuration, a new segment every MaxDuration
-//     units, with a new timestamp, its own final packet (without the E
-//     bit) sent three times, and no marker (RFC 4733 §2.5.1.3).
+//     units, with a timestamp MaxDuration later and no marker; each
+//     segment's final packet, duration MaxDuration and no E bit, is also
+//     sent three times (§2.5.1.3, §2.5.1.4).
+//
+// The time given to Poll is the time up to which the key's state is
+// known. A caller that sends the packets in place of an audio frame passes
+// the end of that frame (its timestamp plus its length): the event then
+// starts in the frame in which the key went down, with that frame's length
+// as its first duration.
 //
 // A press while an earlier event is still being sent ends that event at
-// the new press (its remaining final copies go out before the new event's
-// first packet). Poll does not allocate when dst has room.
+// the new press; its final copies keep their own pace, interleaved with
+// the new event's packets. Press and Release times must not go backwards.
+// Poll emits at most one packet per event per call, and does not allocate
+// when dst has room.
 type Sender struct {
 	interval uint32
 	volume   uint8
@@ -71,21 +98,13 @@ type Sender struct {
 	code     uint8
 	active   bool   // an event is being sent (key down or final copies)
 	down     bool   // the key is still down
+	first    bool   // the event's first packet is still to go (marker)
 	segStart uint32 // timestamp of the current segment
-	end      uint32 // release time, valid once !down
-	first    bool   // the first packet of the event is still to go
-	next     uint32 // time of the next update
-	finals   int    // final copies still to send for the current segment
+	next     uint32 // time of the next update or final copy
+	endDur   uint16 // duration in the final packet, once released
+	finals   int    // final copies still to send
 
-	// A finished segment of a long event whose final copies are still
-	// going out while the next segment runs.
-	prevStart  uint32
-	prevFinals int
-
-	// The final packet of an event cut short by the next press, and how
-	// many copies of it remain.
-	old       Packet
-	oldFinals int
+	tails [maxTails]tail
 }
 
 // NewSender returns a Sender with the settings of cfg.
@@ -107,7 +126,17 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 
 // Active reports whether packets remain to be sent: a key is down or final
 // copies are pending.
-func (s *Sender) Active() bool { return s.active || s.oldFinals > 0 }
+func (s *Sender) Active() bool {
+	if s.active {
+		return true
+	}
+	for i := range s.tails {
+		if s.tails[i].copies > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Press starts an event for digit (0-9, *, #, A-D) at timestamp at. If an
 // event is still in progress it ends at at.
@@ -126,23 +155,21 @@ func (s *Sender) PressCode(code uint8, at uint32) error {
 			return err
 		}
 	}
-	// Final copies of the previous event still due go out, all at once,
-	// before the new event's first packet.
-	s.oldFinals = 0
+	// Final copies of the previous event still due go on at their pace.
 	if s.active && s.finals > 0 {
-		s.old = s.packet(s.segStart, s.duration(s.end), true, s.first)
-		s.oldFinals = s.finals
+		s.addTail(s.packet(s.segStart, s.endDur, true, s.first), s.finals, s.next)
 	}
 	s.code = code
 	s.active, s.down, s.first = true, true, true
 	s.segStart = at
-	s.next = at
+	s.next = at // the first packet goes out as soon as it has a duration
 	s.finals = 0
-	s.prevFinals = 0
 	return nil
 }
 
-// Release ends the event at timestamp at (the key went up).
+// Release ends the event at timestamp at (the key went up). An event
+// released at the instant it was pressed is sent with a duration of one
+// unit, the least a tone event may carry (RFC 4733 §2.3.5).
 func (s *Sender) Release(at uint32) error {
 	if !s.down {
 		return fmt.Errorf("%w: release without press", ErrState)
@@ -150,8 +177,16 @@ func (s *Sender) Release(at uint32) error {
 	if int32(at-s.segStart) < 0 {
 		at = s.segStart
 	}
+	// Segments the event has filled since the last Poll.
+	for at-s.segStart > MaxDuration {
+		s.closeSegment(at)
+	}
+	d := at - s.segStart
+	if d == 0 {
+		d = 1
+	}
 	s.down = false
-	s.end = at
+	s.endDur = uint16(d)
 	s.finals = finalCopies
 	s.next = at // the first final copy goes out as soon as it is due
 	return nil
@@ -159,50 +194,81 @@ func (s *Sender) Release(at uint32) error {
 
 // Poll appends to dst the packets due at timestamp now and returns it.
 func (s *Sender) Poll(now uint32, dst []Packet) []Packet {
-	for ; s.oldFinals > 0; s.oldFinals-- {
-		dst = append(dst, s.old)
-		s.old.Marker = false
+	if s.active && s.down {
+		// A long event crosses into a new segment; the finished
+		// segment's final packet is queued below with the others.
+		for now-s.segStart >= MaxDuration && int32(now-s.segStart) > 0 {
+			s.closeSegment(now)
+		}
 	}
-	for s.active && int32(now-s.next) >= 0 {
-		t := s.next
-		// A long event crosses into a new segment.
-		if s.down && t-s.segStart >= MaxDuration {
-			s.prevStart = s.segStart
-			s.prevFinals = finalCopies
-			s.segStart += MaxDuration
+	for i := range s.tails {
+		t := &s.tails[i]
+		if t.copies > 0 && due(now, t.next) {
+			dst = append(dst, t.pkt)
+			t.pkt.Marker = false
+			t.copies--
+			t.next = s.reschedule(t.next, now)
 		}
-		if s.prevFinals > 0 {
-			dst = append(dst, s.packet(s.prevStart, MaxDuration, false, false))
-			s.prevFinals--
-		}
-		switch {
-		case s.down:
-			dst = append(dst, s.packet(s.segStart, s.duration(t), false, s.first))
+	}
+	if !s.active {
+		return dst
+	}
+	if s.down {
+		// An update is due, unless the segment has no duration yet.
+		if d := now - s.segStart; due(now, s.next) && d > 0 {
+			dst = append(dst, s.packet(s.segStart, uint16(d), false, s.first))
 			s.first = false
-		case s.finals > 0:
-			dst = append(dst, s.packet(s.segStart, s.duration(s.end), true, s.first))
-			s.first = false
-			s.finals--
+			s.next = s.reschedule(s.next, now)
 		}
-		s.next = t + s.interval
-		if !s.down && s.finals == 0 && s.prevFinals == 0 {
-			s.active = false
-		}
+		return dst
+	}
+	if s.finals > 0 && due(now, s.next) {
+		dst = append(dst, s.packet(s.segStart, s.endDur, true, s.first))
+		s.first = false
+		s.finals--
+		s.next = s.reschedule(s.next, now)
+	}
+	if s.finals == 0 {
+		s.active = false
 	}
 	return dst
 }
 
-// duration is the time from the segment start to t, at most MaxDuration.
-func (s *Sender) duration(t uint32) uint16 {
-	d := t - s.segStart
-	if int32(d) < 0 {
-		return 0
-	}
-	if d > MaxDuration {
-		return MaxDuration
-	}
-	return uint16(d)
+// closeSegment ends the current segment of a held key at MaxDuration,
+// queues its final packet to go out three times from now, and starts the
+// next segment.
+func (s *Sender) closeSegment(now uint32) {
+	s.addTail(s.packet(s.segStart, MaxDuration, false, s.first), finalCopies, now)
+	s.first = false
+	s.segStart += MaxDuration
 }
+
+// addTail queues copies of p, the first due at next, in the first free
+// slot. With every slot busy, which takes several presses within two
+// intervals, the slot with the fewest copies left is reused.
+func (s *Sender) addTail(p Packet, copies int, next uint32) {
+	j := 0
+	for i := range s.tails {
+		if s.tails[i].copies < s.tails[j].copies {
+			j = i
+		}
+	}
+	s.tails[j] = tail{pkt: p, copies: copies, next: next}
+}
+
+// reschedule returns the time of the packet after one due at next and sent
+// at now: an Interval later, or an Interval after now if Poll fell behind.
+func (s *Sender) reschedule(next, now uint32) uint32 {
+	n := next + s.interval
+	if due(now, n) {
+		n = now + s.interval
+	}
+	return n
+}
+
+// due reports whether time t has come at now, in wrapping timestamp
+// arithmetic.
+func due(now, t uint32) bool { return int32(now-t) >= 0 }
 
 func (s *Sender) packet(ts uint32, dur uint16, end, marker bool) Packet {
 	p := Packet{Timestamp: ts, Marker: marker, Event: Event{Code: s.code, End: end, Volume: s.volume, Duration: dur}}
