@@ -1,0 +1,93 @@
+package media
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/tipring/tipring/sip/media/jitter"
+)
+
+// Defaults of Config.
+const (
+	// DefaultPortMin and DefaultPortMax bound the media ports.
+	DefaultPortMin = 16384
+	DefaultPortMax = 32767
+	// DefaultBindAttempts is how many random port pairs Listen tries.
+	DefaultBindAttempts = 32
+	// DefaultRTCPInterval is the mean time between RTCP reports: the
+	// RFC 3550 §6.2 minimum for a two-party session.
+	DefaultRTCPInterval = 5 * time.Second
+	// DefaultDigitQueue is the capacity of the Digits channel.
+	DefaultDigitQueue = 16
+)
+
+// Config sets up a Session. The zero value binds the IPv4 wildcard address
+// in the default port range with separate RTCP, no symmetric RTP, and a
+// 20-200 ms jitter buffer.
+type Config struct {
+	// Addr is the local address to bind; the zero value means 0.0.0.0.
+	Addr netip.Addr
+	// PortMin and PortMax bound the RTP port (even) and the RTCP port
+	// (RTP+1). Zero means the defaults.
+	PortMin, PortMax int
+	// BindAttempts is how many random even ports are tried before Listen
+	// gives up with ErrNoPort. Zero means DefaultBindAttempts.
+	BindAttempts int
+	// MuxOnly binds a single socket for RTP and RTCP: use it when RTCP
+	// multiplexing (RFC 5761) is required by policy. Without it both
+	// ports are bound and a negotiated rtcp-mux is honoured as well.
+	MuxOnly bool
+	// Symmetric enables symmetric RTP (RFC 4961): once packets arrive,
+	// media and reports go back to the address they came from rather
+	// than to the address in the SDP, which is what gets audio through
+	// a NAT in front of the peer.
+	Symmetric bool
+	// RTCPInterval is the mean report interval; each interval is drawn
+	// from 0.5 to 1.5 times it. Zero means DefaultRTCPInterval.
+	RTCPInterval time.Duration
+	// CNAME is the RTCP canonical name (RFC 3550 §6.5.1). Empty means a
+	// random one, which RFC 7022 recommends for privacy.
+	CNAME string
+	// Jitter sets the jitter buffer.
+	Jitter jitter.Config
+	// DigitQueue is the capacity of the Digits channel. Zero means
+	// DefaultDigitQueue.
+	DigitQueue int
+	// Logger receives the session's log; nil discards it.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if !c.Addr.IsValid() {
+		c.Addr = netip.IPv4Unspecified()
+	}
+	if c.PortMin == 0 {
+		c.PortMin = DefaultPortMin
+	}
+	if c.PortMax == 0 {
+		c.PortMax = DefaultPortMax
+	}
+	if c.BindAttempts == 0 {
+		c.BindAttempts = DefaultBindAttempts
+	}
+	if c.RTCPInterval == 0 {
+		c.RTCPInterval = DefaultRTCPInterval
+	}
+	if c.DigitQueue == 0 {
+		c.DigitQueue = DefaultDigitQueue
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case c.PortMin < 1024 || c.PortMax > 65535 || c.PortMax-c.PortMin < 1:
+		return c, fmt.Errorf("%w: port range %d-%d", ErrConfig, c.PortMin, c.PortMax)
+	case c.BindAttempts < 0 || c.DigitQueue < 0:
+		return c, fmt.Errorf("%w: negative count", ErrConfig)
+	case c.RTCPInterval < 0:
+		return c, fmt.Errorf("%w: RTCP interval %v", ErrConfig, c.RTCPInterval)
+	}
+	return c, nil
+}
