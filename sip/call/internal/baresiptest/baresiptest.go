@@ -1,0 +1,423 @@
+// Package baresiptest runs baresip, a SIP user agent this project did not
+// write, headless on loopback as the far end of call tests.
+//
+// [Start] writes a configuration directory (one account, G.711, a 440 Hz
+// tone from a WAV file as the audio source, recorded audio discarded to a file), starts
+// /usr/bin/baresip on free ports of 127.0.0.1 and drives it through its
+// ctrl_tcp module: [Peer.Command] sends a command ("dial", "accept",
+// "hangup", …) and [Peer.WaitEvent] reads the JSON events it reports
+// (CALL_INCOMING, CALL_ESTABLISHED, CALL_CLOSED, …). The process is
+// stopped, by its exact pid, when the test ends.
+//
+// baresip comes from Debian's baresip package. Without it, or under
+// -short, tests using Start are skipped; when the environment variable CI
+// is set a missing baresip fails the test instead.
+package baresiptest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Binary is where Debian installs baresip.
+const Binary = "/usr/bin/baresip"
+
+// ModulePath is where Debian installs baresip's modules.
+const ModulePath = "/usr/lib/baresip/modules"
+
+// Bounds on waiting for baresip.
+const (
+	startTimeout = 10 * time.Second
+	stopTimeout  = 5 * time.Second
+)
+
+// ErrNotInstalled means baresip or a module the harness needs is
+// missing.
+var ErrNotInstalled = errors.New("baresiptest: baresip is not installed (Debian package baresip)")
+
+// Config describes the baresip to start.
+type Config struct {
+	// User is the account's user; default "peer".
+	User string
+	// AutoAnswer makes baresip answer incoming calls at once.
+	AutoAnswer bool
+	// Transport is the account's transport, "udp" (default), "tcp" or
+	// "tls"; with "tls" CertFile (a PEM file with certificate and key)
+	// is baresip's server certificate and CAFile its trust anchor.
+	Transport        string
+	CertFile, CAFile string
+}
+
+// Event is one event baresip reported.
+type Event struct {
+	Class     string `json:"class"`
+	Type      string `json:"type"`
+	Param     string `json:"param"`
+	PeerURI   string `json:"peeruri"`
+	ID        string `json:"id"`
+	Direction string `json:"direction"`
+}
+
+// Peer is a running baresip.
+type Peer struct {
+	// SIPAddr is where it listens for SIP (UDP and TCP; TLS on the
+	// next port when configured).
+	SIPAddr string
+	// URI is its account's address: sip:User@SIPAddr.
+	URI string
+	// Dir is its configuration directory.
+	Dir string
+
+	t      testing.TB
+	cmd    *exec.Cmd
+	conn   net.Conn
+	out    *syncBuffer
+	events chan Event
+	resps  chan map[string]any
+	mu     sync.Mutex
+	token  int
+	waited chan struct{}
+}
+
+// Start starts baresip for the test and stops it when the test ends. It
+// skips the test under -short or when baresip is not installed (failing
+// instead when CI is set).
+func Start(t testing.TB, cfg Config) *Peer {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("baresiptest: real-peer test skipped under -short")
+	}
+	if _, err := os.Stat(Binary); err != nil {
+		missing(t)
+	}
+	if _, err := os.Stat(filepath.Join(ModulePath, "ctrl_tcp.so")); err != nil {
+		missing(t)
+	}
+	if cfg.User == "" {
+		cfg.User = "peer"
+	}
+	if cfg.Transport == "" {
+		cfg.Transport = "udp"
+	}
+	var lastErr error
+	for range 3 {
+		p, err := start(t, cfg)
+		if err == nil {
+			return p
+		}
+		lastErr = err
+	}
+	t.Fatal(lastErr)
+	return nil
+}
+
+func missing(t testing.TB) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(ErrNotInstalled)
+	}
+	t.Skip(ErrNotInstalled)
+}
+
+// freePort returns a port free for both UDP and TCP on 127.0.0.1, and with
+// tls the next one free for TCP too.
+func freePort(tls bool) (int, error) {
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", l.Addr().String())
+		ok := err == nil
+		if ok && tls {
+			l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+1))
+			ok = err == nil
+			if ok {
+				l2.Close()
+			}
+		}
+		if u != nil {
+			u.Close()
+		}
+		l.Close()
+		if ok {
+			return port, nil
+		}
+	}
+	return 0, errors.New("baresiptest: no free port")
+}
+
+func start(t testing.TB, cfg Config) (*Peer, error) {
+	dir := t.TempDir()
+	sipPort, err := freePort(cfg.Transport == "tls")
+	if err != nil {
+		return nil, err
+	}
+	ctrlPort, err := freePort(false)
+	if err != nil {
+		return nil, err
+	}
+	rtpPort, err := freePort(false)
+	if err != nil {
+		return nil, err
+	}
+	rtpPort &^= 1
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "sip_listen\t127.0.0.1:%d\n", sipPort)
+	if cfg.Transport == "tls" {
+		fmt.Fprintf(&conf, "sip_certificate\t%s\nsip_cafile\t%s\n", cfg.CertFile, cfg.CAFile)
+	}
+	fmt.Fprintf(&conf, "audio_player\taufile,%s\n", filepath.Join(dir, "heard.wav"))
+	tone := filepath.Join(dir, "tone.wav")
+	if err := os.WriteFile(tone, toneWAV(30*time.Second), 0o600); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&conf, "audio_source\taufile,%s\n", tone)
+	fmt.Fprintf(&conf, "audio_alert\taufile,%s\n", filepath.Join(dir, "alert.wav"))
+	fmt.Fprintf(&conf, "module_path\t%s\n", ModulePath)
+	for _, m := range []string{"g711.so", "aufile.so", "ctrl_tcp.so", "menu.so"} {
+		fmt.Fprintf(&conf, "module\t%s\n", m)
+	}
+	fmt.Fprintf(&conf, "module_app\taccount.so\n")
+	fmt.Fprintf(&conf, "ctrl_tcp_listen\t127.0.0.1:%d\n", ctrlPort)
+	fmt.Fprintf(&conf, "rtp_ports\t%d-%d\n", rtpPort, rtpPort+20)
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf.String()), 0o600); err != nil {
+		return nil, err
+	}
+	host := "127.0.0.1:" + strconv.Itoa(sipPort)
+	acc := fmt.Sprintf("<sip:%s@%s;transport=%s>;regint=0", cfg.User, host, cfg.Transport)
+	if cfg.AutoAnswer {
+		acc += ";answermode=auto"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(acc+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	p := &Peer{
+		SIPAddr: host,
+		URI:     "sip:" + cfg.User + "@" + host,
+		Dir:     dir,
+		t:       t,
+		out:     &syncBuffer{},
+		events:  make(chan Event, 64),
+		resps:   make(chan map[string]any, 16),
+		waited:  make(chan struct{}),
+	}
+	if cfg.Transport != "udp" {
+		p.URI += ";transport=" + cfg.Transport
+	}
+	if cfg.Transport == "tls" {
+		p.SIPAddr = "127.0.0.1:" + strconv.Itoa(sipPort+1)
+		p.URI = "sip:" + cfg.User + "@" + p.SIPAddr + ";transport=tls"
+	}
+	p.cmd = exec.Command(Binary, "-f", dir, "-n", "127.0.0.1")
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = p.out
+	p.cmd.Stdin = nil
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("baresiptest: start: %w", err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.waited) }()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("baresip output:\n%s", p.out.String())
+		}
+	})
+	deadline := time.Now().Add(startTimeout)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(ctrlPort), time.Second)
+		if err == nil && strings.Contains(p.out.String(), "baresip is ready") {
+			p.conn = c
+			break
+		}
+		if c != nil {
+			c.Close()
+		}
+		select {
+		case <-p.waited:
+			return nil, fmt.Errorf("baresiptest: baresip exited during start-up:\n%s", p.out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("baresiptest: baresip not ready within %v:\n%s", startTimeout, p.out.String())
+		}
+	}
+	go p.read()
+	return p, nil
+}
+
+// stop ends the process: SIGTERM, then SIGKILL after a grace period.
+func (p *Peer) stop() {
+	if p.conn != nil {
+		p.conn.Close()
+	}
+	select {
+	case <-p.waited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.waited:
+		return
+	case <-time.After(2 * time.Second):
+	}
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.waited:
+	case <-time.After(stopTimeout):
+		p.t.Errorf("baresiptest: pid %d did not exit", p.cmd.Process.Pid)
+	}
+}
+
+// read parses the netstrings of ctrl_tcp: responses and events.
+func (p *Peer) read() {
+	r := bufio.NewReader(p.conn)
+	for {
+		lenStr, err := r.ReadString(':')
+		if err != nil {
+			close(p.events)
+			return
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(lenStr[:len(lenStr)-1]))
+		if err != nil || n < 0 || n > 1<<20 {
+			close(p.events)
+			return
+		}
+		buf := make([]byte, n+1)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			close(p.events)
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(buf[:n], &m); err != nil {
+			continue
+		}
+		if m["event"] == true {
+			var ev Event
+			_ = json.Unmarshal(buf[:n], &ev)
+			select {
+			case p.events <- ev:
+			default:
+			}
+			continue
+		}
+		select {
+		case p.resps <- m:
+		default:
+		}
+	}
+}
+
+// Command sends a ctrl_tcp command and returns its response data.
+func (p *Peer) Command(command, params string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.token++
+	tok := strconv.Itoa(p.token)
+	body, _ := json.Marshal(map[string]string{"command": command, "params": params, "token": tok})
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%d:%s,", len(body), body)
+	if _, err := p.conn.Write(b.Bytes()); err != nil {
+		return "", fmt.Errorf("baresiptest: %s: %w", command, err)
+	}
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case m := <-p.resps:
+			if m["token"] != tok {
+				continue
+			}
+			data, _ := m["data"].(string)
+			if ok, _ := m["ok"].(bool); !ok {
+				return data, fmt.Errorf("baresiptest: %s %s failed: %s", command, params, data)
+			}
+			return data, nil
+		case <-timeout:
+			return "", fmt.Errorf("baresiptest: %s: no response", command)
+		}
+	}
+}
+
+// WaitEvent returns the next event of the given type within d, skipping
+// others.
+func (p *Peer) WaitEvent(typ string, d time.Duration) (Event, error) {
+	timeout := time.After(d)
+	for {
+		select {
+		case ev, ok := <-p.events:
+			if !ok {
+				return Event{}, fmt.Errorf("baresiptest: control connection closed waiting for %s", typ)
+			}
+			if ev.Type == typ {
+				return ev, nil
+			}
+		case <-timeout:
+			return Event{}, fmt.Errorf("baresiptest: no %s event within %v", typ, d)
+		}
+	}
+}
+
+// Output returns what baresip printed so far.
+func (p *Peer) Output() string { return p.out.String() }
+
+// toneWAV returns a WAV file (8 kHz mono 16-bit) of a 440 Hz tone, the
+// audio baresip sends.
+func toneWAV(d time.Duration) []byte {
+	n := int(d / time.Second * 8000)
+	var b bytes.Buffer
+	le32 := func(v uint32) { b.Write([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}) }
+	le16 := func(v uint16) { b.Write([]byte{byte(v), byte(v >> 8)}) }
+	b.WriteString("RIFF")
+	le32(uint32(36 + 2*n))
+	b.WriteString("WAVEfmt ")
+	le32(16)
+	le16(1)
+	le16(1)
+	le32(8000)
+	le32(16000)
+	le16(2)
+	le16(16)
+	b.WriteString("data")
+	le32(uint32(2 * n))
+	for i := range n {
+		v := int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+		le16(uint16(v))
+	}
+	return b.Bytes()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
