@@ -72,9 +72,11 @@ func (l *Line) Status() Status {
 	return Status{Port: l.port.Number, Hook: hal.Hook(l.hook.Load()).String(), State: State(l.state.Load()).String()}
 }
 
-// Run runs the line until ctx ends or the port's event channel closes.
-func (l *Line) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+// Run runs the line until ctx ends or the port's event channel closes. An
+// error the media path meets after ctx has ended (a stream closed during
+// shutdown) is part of stopping and is not reported.
+func (l *Line) Run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	var wg sync.WaitGroup
 	var mediaErr error
@@ -87,7 +89,7 @@ func (l *Line) Run(ctx context.Context) error {
 	err := l.control(ctx)
 	cancel()
 	wg.Wait()
-	if err == nil && mediaErr != nil && !errors.Is(mediaErr, context.Canceled) {
+	if err == nil && mediaErr != nil && parent.Err() == nil && !errors.Is(mediaErr, context.Canceled) {
 		err = mediaErr
 	}
 	return err
