@@ -291,7 +291,16 @@ func ringWatch(m *slicmodel.Model, stop <-chan struct{}) <-chan []time.Duration 
 	return out
 }
 
-func near(got, want, tol time.Duration) bool { return got >= want-tol && got <= want+tol }
+// near reports whether got is within tol of want. The -short pass runs under
+// qemu-user emulation on a shared machine, where timers run late by a
+// hundred milliseconds and more: there the check only keeps the order of
+// magnitude, and the native pass holds the real tolerance.
+func near(got, want, tol time.Duration) bool {
+	if testing.Short() {
+		tol = max(tol*10, 300*time.Millisecond)
+	}
+	return got >= want-tol && got <= want+tol
+}
 
 func TestRingCadences(t *testing.T) {
 	for _, tc := range []struct {
