@@ -10,8 +10,9 @@ export CGO_ENABLED := 0
 # Debian packages the tests use: qemu-user runs the arm/arm64 test binaries,
 # espeak-ng makes the DTMF talk-off speech corpus, kamailio (with its TLS
 # module) is the registrar the SIP tests register with, baresip and sip-tester
-# (SIPp) are the far ends of the call tests, chromium runs the web page tests.
-TEST_DEBS := qemu-user espeak-ng kamailio kamailio-tls-modules baresip sip-tester chromium
+# (SIPp) are the far ends of the call tests, chromium runs the web page tests,
+# device-tree-compiler checks the Raspberry Pi overlay.
+TEST_DEBS := qemu-user espeak-ng kamailio kamailio-tls-modules baresip sip-tester chromium device-tree-compiler
 
 .PHONY: help build cross run test test-native test-qemu deps lint bench fuzz clean
 

@@ -4,7 +4,10 @@
 //
 // The simulated board ("sim") runs the real SLIC driver against a
 // register-level chip model with a virtual phone on each port; it is what
-// `make run` and the tests use.
+// `make run` and the tests use. The Raspberry Pi boards (package rpi) are
+// real hardware: "rpi-si3215" and "rpi-si3210" (one to four Si321x SLICs on
+// SPI0, audio on the Pi's PCM bus) and "rpi-ag1171" (one GPIO-controlled
+// Ag1171 SLIC with an I2S codec). docs/hardware.md says how to wire them.
 package board
 
 import (
@@ -13,8 +16,10 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/tipring/tipring/board/rpi"
 	"github.com/tipring/tipring/board/sim"
 	"github.com/tipring/tipring/hal"
+	"github.com/tipring/tipring/hal/si321x"
 )
 
 // Board is an opened board.
@@ -30,13 +35,16 @@ type Board interface {
 // Options tune how a board is opened.
 type Options struct {
 	// Ports is how many ports a board with a variable count has (the
-	// simulated board: 1–64, default 2). Real boards ignore it.
+	// simulated board: 1–64, default 2; the Si321x Raspberry Pi boards:
+	// 1–4, default 1). The Ag1171 board ignores it.
 	Ports  int
 	Logger *slog.Logger
 }
 
 // Names lists the boards Open knows.
-func Names() []string { return []string{"sim"} }
+func Names() []string {
+	return []string{"sim", rpi.NameSi3215, rpi.NameSi3210, rpi.NameAg1171}
+}
 
 // Open opens the board called name.
 func Open(ctx context.Context, name string, o Options) (Board, error) {
@@ -46,6 +54,24 @@ func Open(ctx context.Context, name string, o Options) (Board, error) {
 	switch name {
 	case "sim":
 		b, err := sim.New(ctx, sim.Options{Ports: o.Ports, Logger: o.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("board %q: %w", name, err)
+		}
+		return b, nil
+	case rpi.NameSi3215, rpi.NameSi3210:
+		part := si321x.Si3215
+		if name == rpi.NameSi3210 {
+			part = si321x.Si3210
+		}
+		b, err := rpi.Open(ctx, rpi.Config{Name: name, Part: part, Ports: o.Ports, Logger: o.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("board %q: %w", name, err)
+		}
+		return b, nil
+	case rpi.NameAg1171:
+		cfg := rpi.DefaultAg1171Config()
+		cfg.Logger = o.Logger
+		b, err := rpi.OpenAg1171(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("board %q: %w", name, err)
 		}
