@@ -65,11 +65,19 @@ type Status struct {
 	Port  int    `json:"port"`
 	Hook  string `json:"hook"`
 	State string `json:"state"`
+	// Underruns counts PCM periods the line's stream had no frame for.
+	Underruns uint64 `json:"pcmUnderruns"`
 }
 
 // Status returns the line's current status.
 func (l *Line) Status() Status {
-	return Status{Port: l.port.Number, Hook: hal.Hook(l.hook.Load()).String(), State: State(l.state.Load()).String()}
+	return Status{Port: l.port.Number, Hook: hal.Hook(l.hook.Load()).String(), State: State(l.state.Load()).String(),
+		Underruns: l.port.PCM.Underruns()}
+}
+
+// States lists every call state a Status may report, for metrics.
+func States() []string {
+	return []string{StateOnHook.String(), StateDialTone.String()}
 }
 
 // Run runs the line until ctx ends or the port's event channel closes. An

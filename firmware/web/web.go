@@ -98,6 +98,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /sim/{port}/dial", s.page(s.simDial))
 	mux.HandleFunc("GET /ui/state.json", s.page(s.stateJSON))
 	mux.HandleFunc("GET /api/status", s.apiStatus)
+	mux.HandleFunc("GET /metrics", s.apiAuth(s.metrics))
 	return headers(mux)
 }
 
@@ -351,30 +352,38 @@ func (s *Server) writeStatus(w http.ResponseWriter, withPhones bool) {
 
 func (s *Server) stateJSON(w http.ResponseWriter, r *http.Request) { s.writeStatus(w, true) }
 
-// apiStatus accepts a session cookie or HTTP Basic credentials for "admin".
+// apiAuth admits a request with a session cookie or HTTP Basic credentials
+// for "admin" (what scripts and Prometheus send), with the same rate limit
+// as the login form.
+func (s *Server) apiAuth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.o.Store.Get().Web.AdminPasswordHash == "" {
+			http.Error(w, "no admin password is set yet: open the web page to set one", http.StatusForbidden)
+			return
+		}
+		if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.valid(c.Value) {
+			h(w, r)
+			return
+		}
+		if user, pw, ok := r.BasicAuth(); ok {
+			good, wait := s.checkAdmin(clientOf(r), user, pw)
+			if wait > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+				http.Error(w, "too many wrong passwords", http.StatusTooManyRequests)
+				return
+			}
+			if good {
+				h(w, r)
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="tipring", charset="UTF-8"`)
+		http.Error(w, "admin credentials required", http.StatusUnauthorized)
+	}
+}
+
 func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) {
-	if s.o.Store.Get().Web.AdminPasswordHash == "" {
-		http.Error(w, "no admin password is set yet: open the web page to set one", http.StatusForbidden)
-		return
-	}
-	if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.valid(c.Value) {
-		s.writeStatus(w, false)
-		return
-	}
-	if user, pw, ok := r.BasicAuth(); ok {
-		good, wait := s.checkAdmin(clientOf(r), user, pw)
-		if wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-			http.Error(w, "too many wrong passwords", http.StatusTooManyRequests)
-			return
-		}
-		if good {
-			s.writeStatus(w, false)
-			return
-		}
-	}
-	w.Header().Set("WWW-Authenticate", `Basic realm="tipring", charset="UTF-8"`)
-	http.Error(w, "admin credentials required", http.StatusUnauthorized)
+	s.apiAuth(func(w http.ResponseWriter, r *http.Request) { s.writeStatus(w, false) })(w, r)
 }
 
 func (s *Server) phone(w http.ResponseWriter, r *http.Request) *sim.Phone {

@@ -264,7 +264,7 @@ func TestAPIStatusBasicAuth(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"lines":[{"port":1,"hook":"on","state":"idle"}]`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"lines":[{"port":1,"hook":"on","state":"idle","pcmUnderruns":0}]`) {
 		t.Fatalf("status: %s %s", resp.Status, b)
 	}
 	req.SetBasicAuth("root", "green-Valley-77")
@@ -324,4 +324,58 @@ func FuzzLoginForm(f *testing.F) {
 			t.Fatal("a form changed the password")
 		}
 	})
+}
+
+// TestMetricsFormat checks /metrics against the Prometheus text format:
+// every sample belongs to a family announced by HELP and TYPE lines, sample
+// lines are `name{labels} value`, and label values are escaped.
+func TestMetricsFormat(t *testing.T) {
+	hash, _ := passwd.Hash("green-Valley-77")
+	h := newHarness(t, hash)
+	req, _ := http.NewRequest("GET", h.srv.URL+"/metrics", nil)
+	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("metrics without credentials: %s", resp.Status)
+	}
+	req.SetBasicAuth("admin", "green-Valley-77")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Fatalf("content type %q", ct)
+	}
+	sample := regexp.MustCompile(`^([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,[a-z_]+="(?:[^"\\]|\\.)*")*\})? -?[0-9.]+(e[+-]?[0-9]+)?$`)
+	typed := map[string]bool{}
+	for _, ln := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
+		if f, ok := strings.CutPrefix(ln, "# TYPE "); ok {
+			typed[strings.Fields(f)[0]] = true
+			continue
+		}
+		if strings.HasPrefix(ln, "# HELP ") {
+			continue
+		}
+		m := sample.FindStringSubmatch(ln)
+		if m == nil {
+			t.Fatalf("malformed line %q", ln)
+		}
+		if !typed[m[1]] {
+			t.Fatalf("sample %q before its TYPE line", ln)
+		}
+	}
+	for _, want := range []string{
+		`tipring_line_off_hook{port="1"} 0`,
+		`tipring_line_state{port="1",state="idle"} 1`,
+		`tipring_line_state{port="1",state="dialtone"} 0`,
+		`tipring_pcm_underruns_total{port="1"} 0`,
+		`tipring_build_info{version="test"} 1`,
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("missing %q in\n%s", want, body)
+		}
+	}
+	if got := quoteLabel("a\"b\\c\nd"); got != `"a\"b\\c\nd"` {
+		t.Errorf("quoteLabel: %s", got)
+	}
 }
