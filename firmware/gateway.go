@@ -21,6 +21,7 @@ import (
 	"github.com/tipring/tipring/firmware/line"
 	"github.com/tipring/tipring/firmware/simapi"
 	"github.com/tipring/tipring/firmware/web"
+	"github.com/tipring/tipring/hal"
 )
 
 // gateway is a running Tipring: the board, one call control per port, and
@@ -31,8 +32,9 @@ type gateway struct {
 	secure  bool // the web listener is HTTPS
 	started time.Time
 
-	board board.Board
-	lines []*line.Line
+	board    board.Board // nil when it failed to open
+	boardErr error
+	lines    []*line.Line
 
 	ln  net.Listener
 	srv *http.Server
@@ -52,18 +54,29 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	g := &gateway{store: config.NewStore(cfgPath, cfg), log: log, started: time.Now()}
 	g.board, err = board.Open(ctx, cfg.Board.Name, board.Options{Ports: cfg.Board.Ports, Logger: log})
 	if err != nil {
-		return nil, err
+		if cfg.Board.Name == "sim" {
+			return nil, err // the simulated board failing is a bug, not a state
+		}
+		// A real board whose chips do not answer is a state the owner must
+		// see: the gateway keeps its web page up, without lines, and says
+		// why, rather than exiting in a restart loop or pretending.
+		g.boardErr = err
+		log.Error("board failed: the gateway runs without lines; see the status page", "board", cfg.Board.Name, "err", err)
 	}
 	g.ln, err = net.Listen("tcp", cfg.Web.Listen)
 	if err != nil {
-		g.board.Close()
+		g.closeBoard()
 		return nil, fmt.Errorf("web listener: %w", err)
 	}
 	// The lines stop before the board closes, so that no line ever reads a
 	// closed PCM stream during an orderly shutdown.
 	lineCtx, cancelLines := context.WithCancel(context.WithoutCancel(ctx))
 	g.cancelLines = cancelLines
-	for _, p := range g.board.Ports() {
+	var ports []hal.Port
+	if g.board != nil {
+		ports = g.board.Ports()
+	}
+	for _, p := range ports {
 		l := line.New(p, country, log)
 		g.lines = append(g.lines, l)
 		g.lineWG.Add(1)
@@ -112,7 +125,14 @@ func (g *gateway) abort() {
 	g.ln.Close()
 	g.cancelLines()
 	g.lineWG.Wait()
-	g.board.Close()
+	g.closeBoard()
+}
+
+func (g *gateway) closeBoard() error {
+	if g.board == nil {
+		return nil
+	}
+	return g.board.Close()
 }
 
 func (g *gateway) fail(err error) {
@@ -133,7 +153,7 @@ func (g *gateway) wait(ctx context.Context) error {
 	g.wg.Wait()
 	g.cancelLines()
 	g.lineWG.Wait()
-	err := g.board.Close()
+	err := g.closeBoard()
 	g.errMu.Lock()
 	defer g.errMu.Unlock()
 	if g.err != nil {
@@ -152,15 +172,20 @@ func (g *gateway) routes() (http.Handler, error) {
 		phones = sb.Phones()
 		mux.Handle("/api/sim/", simapi.Handler(sb, g.log))
 	}
+	var boardErr string
+	if g.boardErr != nil {
+		boardErr = g.boardErr.Error()
+	}
 	ws, err := web.New(web.Options{
-		Store:   g.store,
-		Version: version,
-		Board:   g.board.Name(),
-		Started: g.started,
-		Lines:   g.lineStatus,
-		Phones:  phones,
-		Secure:  g.secure,
-		Logger:  g.log,
+		Store:      g.store,
+		Version:    version,
+		Board:      g.store.Get().Board.Name,
+		BoardError: boardErr,
+		Started:    g.started,
+		Lines:      g.lineStatus,
+		Phones:     phones,
+		Secure:     g.secure,
+		Logger:     g.log,
 	})
 	if err != nil {
 		return nil, err

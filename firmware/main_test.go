@@ -25,7 +25,7 @@ import (
 
 // startGateway runs the program in-process on the simulated board with a
 // web listener on a free loopback port, and stops it when the test ends.
-func startGateway(t *testing.T, extra string) *gateway {
+func startGateway(t *testing.T, extra string, args ...string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "tipring.toml")
@@ -41,8 +41,9 @@ func startGateway(t *testing.T, extra string) *gateway {
 	ready := make(chan *gateway, 1)
 	done := make(chan int, 1)
 	logs := &syncWriter{w: new(bytes.Buffer)}
+	args = append([]string{"-config", cfg, "-log-level", "debug"}, args...)
 	go func() {
-		done <- run(ctx, []string{"-config", cfg, "-log-level", "debug"}, nil, io.Discard, logs, ready)
+		done <- run(ctx, args, nil, io.Discard, logs, ready)
 	}()
 	var g *gateway
 	select {
@@ -234,6 +235,39 @@ func TestSimLinesAndStatus(t *testing.T) {
 			t.Fatalf("status %+v", st)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRealBoardFailureIsShown opens a real board's definition on a machine
+// without its hardware: the gateway must not fall back to the simulated board
+// and must not exit, but serve its page and API saying why no line works.
+func TestRealBoardFailureIsShown(t *testing.T) {
+	h, err := passwd.Hash("test password 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, "", "-board", "rpi-si3215")
+	if g.board != nil || len(g.lines) != 0 {
+		t.Fatalf("a board that failed to open has lines: board %v, %d lines, err %v", g.board, len(g.lines), g.boardErr)
+	}
+	if resp, err := http.Get("http://" + g.addr() + "/api/sim/lines"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the simulated-board API answers on a real board: %v", resp.Status)
+	}
+	g.store.Update(func(c *config.Config) error { c.Web.AdminPasswordHash = h; return nil })
+	req, _ := http.NewRequest("GET", "http://"+g.addr()+"/api/status", nil)
+	req.SetBasicAuth("admin", "test password 1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Board      string `json:"board"`
+		BoardError string `json:"boardError"`
+	}
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if st.Board != "rpi-si3215" || !strings.Contains(st.BoardError, "rpi") {
+		t.Fatalf("status %+v: the board's failure is not reported", st)
 	}
 }
 

@@ -43,12 +43,15 @@ type Options struct {
 	Store   *config.Store
 	Version string
 	Board   string
-	Started time.Time
-	Lines   func() []line.Status
-	Phones  []*sim.Phone // the simulated board's phones, or nil
-	Secure  bool         // served over HTTPS: cookies get the Secure flag
-	Logger  *slog.Logger
-	Now     func() time.Time // the clock; time.Now when nil
+	// BoardError says why the board could not be opened; the gateway then
+	// runs without lines and the page shows this instead.
+	BoardError string
+	Started    time.Time
+	Lines      func() []line.Status
+	Phones     []*sim.Phone // the simulated board's phones, or nil
+	Secure     bool         // served over HTTPS: cookies get the Secure flag
+	Logger     *slog.Logger
+	Now        func() time.Time // the clock; time.Now when nil
 }
 
 // Server serves the web page and API.
@@ -154,15 +157,16 @@ func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
 
 // view is what every template gets.
 type view struct {
-	Title   string
-	CSRF    string
-	Error   string
-	Version string
-	Board   string
-	Uptime  string
-	Lines   []line.Status
-	Phones  []phoneView
-	Authed  bool
+	Title      string
+	BoardError string
+	CSRF       string
+	Error      string
+	Version    string
+	Board      string
+	Uptime     string
+	Lines      []line.Status
+	Phones     []phoneView
+	Authed     bool
 }
 
 type phoneView struct {
@@ -307,7 +311,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) snapshot() view {
-	v := view{Title: "Status", Board: s.o.Board, Uptime: time.Since(s.o.Started).Round(time.Second).String(), Lines: s.o.Lines(), Authed: true}
+	v := view{Title: "Status", Board: s.o.Board, BoardError: s.o.BoardError, Uptime: time.Since(s.o.Started).Round(time.Second).String(), Lines: s.o.Lines(), Authed: true}
 	for _, p := range s.o.Phones {
 		v.Phones = append(v.Phones, phoneView{PhoneState: p.State(), Level: dsp.DBm0FromRMS(dsp.RMS(p.Heard(200)))})
 	}
@@ -322,11 +326,12 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 
 // statusJSON is the body of /api/status and /ui/state.json.
 type statusJSON struct {
-	Version string        `json:"version"`
-	Board   string        `json:"board"`
-	Uptime  float64       `json:"uptimeSeconds"`
-	Lines   []line.Status `json:"lines"`
-	Phones  []phoneJSON   `json:"phones,omitempty"`
+	Version    string        `json:"version"`
+	Board      string        `json:"board"`
+	BoardError string        `json:"boardError,omitempty"`
+	Uptime     float64       `json:"uptimeSeconds"`
+	Lines      []line.Status `json:"lines"`
+	Phones     []phoneJSON   `json:"phones,omitempty"`
 }
 
 type phoneJSON struct {
@@ -336,7 +341,7 @@ type phoneJSON struct {
 
 func (s *Server) writeStatus(w http.ResponseWriter, withPhones bool) {
 	v := s.snapshot()
-	body := statusJSON{Version: s.o.Version, Board: s.o.Board, Uptime: time.Since(s.o.Started).Seconds(), Lines: v.Lines}
+	body := statusJSON{Version: s.o.Version, Board: s.o.Board, BoardError: s.o.BoardError, Uptime: time.Since(s.o.Started).Seconds(), Lines: v.Lines}
 	if withPhones {
 		for _, p := range v.Phones {
 			lvl := p.Level
