@@ -138,6 +138,18 @@ var rotTable = func() (t [rotPeriod]complex128) {
 	return t
 }()
 
+// rotIndex[i][m] is the index in rotTable of tone i's phase turn after m
+// sub-blocks: the tone advances by f mod 200 1/200 cycles per sub-block.
+var rotIndex = func() (t [nTones][rotPeriod]uint8) {
+	for i := range t {
+		step := toneFreq(i) % rotPeriod
+		for m := range t[i] {
+			t[i][m] = uint8(m * step % rotPeriod)
+		}
+	}
+	return t
+}()
+
 // subBlock is the analysis of 5 ms of signal.
 type subBlock struct {
 	p [nTones]complex128 // DFT at each tone, phase referred to time 0
@@ -145,15 +157,18 @@ type subBlock struct {
 	// .5 1 1 .5 over the three before it and itself). A 25 ms window is the
 	// sum of two consecutive ones, and the frequency estimate compares
 	// them, so each is computed once, when its last sub-block ends.
-	h       [nTones]complex128
-	energy  float64 // sum of squared samples
-	nEnergy float64 // the same through the dial-tone notch
+	h      [nTones]complex128
+	energy float64 // sum of squared samples
+	// nEnergy is the energy through the dial-tone notch; only the last
+	// check of a window needs it, so it is computed then (see notchEnergy).
+	nEnergy float64
 	// The rows are analysed as each sub-block ends; the columns only when
 	// a window's rows look like a digit's (see Detector.cols), which most
 	// windows of speech and noise do not. x keeps the samples for that.
-	x       [subLen]float64
+	x       [subLen]int16
 	hasCols bool // p[4:8] are set
 	hasColH bool // h[4:8] are set
+	hasNE   bool // nEnergy is set
 }
 
 // Detector is a streaming DTMF receiver for one line.
@@ -208,35 +223,33 @@ type subBlock struct {
 // sub-block amplitudes, to about a millisecond. A Begin event is reported
 // 30-40 ms after the tone's onset; an End event 45-50 ms after its end.
 //
-// The cost is the notch, two squares and the 4 row Goertzel updates per
-// sample, and a few hundred operations per 5 ms; the 4 column filters run,
-// over the samples kept with each sub-block, only for sub-blocks of
-// windows whose rows pass the selection and level checks (every window of
-// a digit, few of speech or noise), with the same result as if they had
-// run at once. Sub-blocks 20 dB below the weakest accepted tone skip the
-// filters. There is no allocation.
+// The cost is the 4 row Goertzel updates per sample, with the energy
+// summed in integers beside them, and a few hundred operations per 5 ms;
+// the 4 column filters run, over the samples kept with each sub-block,
+// only for sub-blocks of windows whose rows pass the selection, frequency
+// and level checks (every window of a digit, few of speech or noise), with
+// the same result as if they had run at once. The energy through the
+// dial-tone notch is likewise computed only for the windows that need it.
+// Sub-blocks 20 dB below the weakest accepted tone skip the filters, and
+// while a digit holds, every other window is examined only when the one
+// after it is not valid (see endSubBlock). There is no allocation.
 //
 // A Detector is not safe for concurrent use; give each line its own.
 type Detector struct {
 	cfg Config
 
 	// Acceptance limits derived from cfg.
-	minAmp2 float64             // squared peak amplitude at MinLevelDBm0
-	preAmp2 float64             // pre-check bound, preCheckDB below
-	quiet   float64             // sub-block energy below which filtering is skipped
-	twistLo float64             // power ratio high/low, lower bound
-	twistHi float64             // power ratio high/low, upper bound
-	cosTol  [nTones]float64     // cos of the largest phase step accepted
-	coef    [nTones]float64     // Goertzel coefficient 2cos(ω)
-	coef2   [2 * nTones]float64 // per tone: 2cos(ω) and 4cos²(ω)-1
-	cosW    [nTones]float64     // cos(ω)
-	sinW    [nTones]float64     // sin(ω)
-	rotStep [nTones]int         // phase step per sub-block, 1/200 cycles
-	s1, s2  [nTones]float64     // row Goertzel states of the last sub-block
-	energy  float64             // energy of the last sub-block
-	nEnergy float64             // energy of the last sub-block through the notch
-	prev1   float64             // last two samples, for the notch
-	prev2   float64
+	minAmp2 float64           // squared peak amplitude at MinLevelDBm0
+	preAmp2 float64           // pre-check bound, preCheckDB below
+	quiet   float64           // sub-block energy below which filtering is skipped
+	twistLo float64           // power ratio high/low, lower bound
+	twistHi float64           // power ratio high/low, upper bound
+	cosTol  [nTones]float64   // cos of the largest phase step accepted
+	coef    [nTones]float64   // Goertzel coefficient 2cos(ω)
+	cosW    [nTones]float64   // cos(ω)
+	sinW    [nTones]float64   // sin(ω)
+	s1, s2  [nTones]float64   // row Goertzel states of the last sub-block
+	energy  float64           // energy of the last sub-block
 	notchC  float64           // notch coefficient 2cos(θ)
 	nGain   [nTones]float64   // power gain of the notch at each tone
 	n       int               // samples in the current sub-block
@@ -255,6 +268,9 @@ type Detector struct {
 	cand      byte    // candidate digit, 0 if none
 	candRun   int     // consecutive windows holding cand
 	candFirst int64   // first of them
+	// deferred says the window ending with the last sub-block has not been
+	// examined yet (see endSubBlock).
+	deferred bool
 }
 
 // NewDetector returns a Detector with the limits of cfg (zero fields take
@@ -275,8 +291,6 @@ func NewDetector(cfg Config) *Detector {
 		w := 2 * math.Pi * float64(f) / dsp.SampleRate
 		d.cosW[i], d.sinW[i] = math.Cos(w), math.Sin(w)
 		d.coef[i] = 2 * d.cosW[i]
-		d.coef2[2*i], d.coef2[2*i+1] = d.coef[i], d.coef[i]*d.coef[i]-1
-		d.rotStep[i] = f % rotPeriod
 		d.nGain[i] = 4 * (d.cosW[i] - d.notchC/2) * (d.cosW[i] - d.notchC/2)
 		// Phase step between windows 5 ms apart at the tolerance limit.
 		d.cosTol[i] = math.Cos(2 * math.Pi * d.cfg.FreqTolerance * float64(f) * subLen / dsp.SampleRate)
@@ -292,10 +306,11 @@ func (d *Detector) Config() Config { return d.cfg }
 // progress; sample positions count from zero again.
 func (d *Detector) Reset() {
 	d.s1, d.s2 = [nTones]float64{}, [nTones]float64{}
-	d.energy, d.nEnergy, d.prev1, d.prev2 = 0, 0, 0, 0
+	d.energy = 0
 	d.n, d.subs = 0, 0
 	d.hist = [histLen]subBlock{}
 	d.active, d.miss, d.cand, d.candRun = 0, 0, 0, 0
+	d.deferred = false
 }
 
 // Position returns the number of samples processed since the start of the
@@ -316,18 +331,12 @@ func toneFreq(i int) int {
 // the events (two per 5 ms of samples at most, usually none).
 func (d *Detector) Process(dst []Event, samples []int16) []Event {
 	for len(samples) > 0 {
-		n := subLen - d.n
-		if n > len(samples) {
-			n = len(samples)
-		}
-		buf := d.sub(d.subs).x[d.n : d.n+n]
-		for i, v := range samples[:n] {
-			buf[i] = float64(v)
-		}
+		sb := d.sub(d.subs)
+		n := copy(sb.x[d.n:], samples)
 		d.n += n
 		samples = samples[n:]
 		if d.n == subLen {
-			d.goertzel()
+			d.goertzel(&sb.x)
 			dst = d.endSubBlock(dst)
 		}
 	}
@@ -338,6 +347,10 @@ func (d *Detector) Process(dst []Event, samples []int16) []Event {
 // placed no later than the last sample processed, appends it to dst, and
 // resets the detector.
 func (d *Detector) Flush(dst []Event) []Event {
+	if d.deferred {
+		k := d.subs - 1
+		dst = d.step(dst, k, d.window(k))
+	}
 	if d.active != 0 {
 		end := d.endSample(d.lastValid, d.subs-1)
 		if pos := d.Position(); end > pos {
@@ -349,65 +362,92 @@ func (d *Detector) Flush(dst []Event) []Event {
 	return dst
 }
 
-// goertzel measures the energy of the complete sub-block being filled and
-// runs the four row filters over it; the column filters run later, if at
-// all (see cols). Filtering whole sub-blocks, whatever the caller's frame
-// size, makes the arithmetic, and so the result, independent of it.
-func (d *Detector) goertzel() {
-	x := &d.sub(d.subs).x
-	// Energy, directly and through the dial-tone notch
-	// y = x[n] - 2cos(θ)x[n-1] + x[n-2], with two accumulators each so that
-	// the additions do not wait on each other.
-	x1, x2 := d.prev1, d.prev2
-	nc := d.notchC
-	var e0, e1, n0, n1 float64
+// goertzel measures the energy of the complete sub-block x and runs the
+// four row filters over it; the column filters run later, if at all (see
+// cols). Filtering whole sub-blocks, whatever the caller's frame size,
+// makes the arithmetic, and so the result, independent of it.
+func (d *Detector) goertzel(x *[subLen]int16) {
+	// A sub-block far below the weakest tone accepted cannot be part of a
+	// valid window, so its DFT values may as well be zero (endSubBlock and
+	// cols set them so) and the filters need not run. After a quiet
+	// sub-block the energy is measured first, in case this one is quiet
+	// too; otherwise the filters measure it as they run, for free.
+	if d.sub(d.subs-1).energy < d.quiet {
+		var e0, e1 int
+		for n := 0; n < subLen; n += 4 {
+			a, b, c, f := int(x[n]), int(x[n+1]), int(x[n+2]), int(x[n+3])
+			e0 += a*a + b*b
+			e1 += c*c + f*f
+		}
+		d.energy = float64(e0 + e1)
+		if d.energy < d.quiet {
+			return
+		}
+	}
+	d.energy = float64(goertzel4(x, (*[4]float64)(d.coef[0:4]), &d.s1, &d.s2))
+}
+
+// goertzel4 runs four Goertzel recursions s[n] = x[n] + c*s[n-1] - s[n-2]
+// over a sub-block from zero state and stores their last two states in s1
+// and s2 (the first four elements). c holds the coefficients. Each
+// recursion's critical path is one multiply and one add per sample; four
+// of them interleaved keep the floating-point units busy without running
+// out of registers, which more would. It returns the sub-block's energy,
+// the sum of the squared samples: exact in integers, which run beside
+// the floating-point recursions at no cost.
+func goertzel4(x *[subLen]int16, c *[4]float64, s1, s2 *[nTones]float64) int {
+	// Two samples per pass, the states trading places rather than moving:
+	// q holds s[n-2] and p s[n-1] before each pass. The coefficients are
+	// read from memory, as operands of the multiplies, which leaves the
+	// registers to the states.
+	var p0, p1, p2, p3 float64
+	var q0, q1, q2, q3 float64
+	var e int
 	for n := 0; n < subLen; n += 2 {
-		v, w := x[n], x[n+1]
-		e0 += v * v
-		e1 += w * w
+		a, b := int(x[n]), int(x[n+1])
+		e += a*a + b*b
+		v := float64(a)
+		q0 = (v - q0) + c[0]*p0
+		q1 = (v - q1) + c[1]*p1
+		q2 = (v - q2) + c[2]*p2
+		q3 = (v - q3) + c[3]*p3
+		w := float64(b)
+		p0 = (w - p0) + c[0]*q0
+		p1 = (w - p1) + c[1]*q1
+		p2 = (w - p2) + c[2]*q2
+		p3 = (w - p3) + c[3]*q3
+	}
+	s1[0], s1[1], s1[2], s1[3] = p0, p1, p2, p3
+	s2[0], s2[1], s2[2], s2[3] = q0, q1, q2, q3
+	return e
+}
+
+// notchEnergy returns the energy of sub-block k through the dial-tone notch
+// y = x[n] - 2cos(θ)x[n-1] + x[n-2], computing it on first use from the
+// samples kept with it and its predecessor.
+func (d *Detector) notchEnergy(k int64) float64 {
+	sb := d.sub(k)
+	if sb.hasNE {
+		return sb.nEnergy
+	}
+	var x1, x2 float64
+	if k > 0 {
+		prev := &d.sub(k - 1).x
+		x1, x2 = float64(prev[subLen-1]), float64(prev[subLen-2])
+	}
+	x := &sb.x
+	nc := d.notchC
+	var n0, n1 float64
+	for n := 0; n < subLen; n += 2 {
+		v, w := float64(x[n]), float64(x[n+1])
 		y := (v + x2) - nc*x1
 		z := (w + x1) - nc*v
 		n0 += y * y
 		n1 += z * z
 		x1, x2 = w, v
 	}
-	d.prev1, d.prev2 = x1, x2
-	d.energy, d.nEnergy = e0+e1, n0+n1
-	if d.energy < d.quiet {
-		// Far below the weakest tone accepted: no window holding this
-		// sub-block can be valid, so its DFT values may as well be zero
-		// (endSubBlock and cols set them so).
-		return
-	}
-	goertzel4(x, (*[8]float64)(d.coef2[0:8]), (*[4]float64)(d.s1[0:4]), (*[4]float64)(d.s2[0:4]))
-}
-
-// goertzel4 runs four Goertzel recursions s[n] = x[n] + c*s[n-1] - s[n-2]
-// over a sub-block from zero state and stores their last two states in s1
-// and s2. cd holds c and c*c-1 for each filter. It steps two samples at a
-// time, computing both new states from the two old ones,
-//
-//	t      = x[n] - s[n-2]
-//	s[n]   = t + c*s[n-1]
-//	s[n+1] = (x[n+1] + c*t) + (c*c-1)*s[n-1]
-//
-// so that each recursion's critical path, one multiply and one add, is
-// walked once per two samples, and four of them keep the FPU busy. The
-// coefficients are read from memory on purpose: that leaves the registers
-// to the eight states.
-func goertzel4(x *[subLen]float64, cd *[8]float64, s1, s2 *[4]float64) {
-	var p0, p1, p2, p3 float64 // s[n-1]
-	var q0, q1, q2, q3 float64 // s[n-2]
-	for n := 0; n < subLen; n += 2 {
-		v, w := x[n], x[n+1]
-		t0, t1, t2, t3 := v-q0, v-q1, v-q2, v-q3
-		q0, p0 = t0+cd[0]*p0, (w+cd[0]*t0)+cd[1]*p0
-		q1, p1 = t1+cd[2]*p1, (w+cd[2]*t1)+cd[3]*p1
-		q2, p2 = t2+cd[4]*p2, (w+cd[4]*t2)+cd[5]*p2
-		q3, p3 = t3+cd[6]*p3, (w+cd[6]*t3)+cd[7]*p3
-	}
-	*s1 = [4]float64{p0, p1, p2, p3}
-	*s2 = [4]float64{q0, q1, q2, q3}
+	sb.nEnergy, sb.hasNE = n0+n1, true
+	return sb.nEnergy
 }
 
 // endSubBlock turns the filter states into the sub-block's DFT values,
@@ -420,31 +460,50 @@ func (d *Detector) endSubBlock(dst []Event) []Event {
 	} else {
 		d.dft(sb, k, 0, &d.s1, &d.s2)
 	}
-	sb.hasCols, sb.hasColH = false, false
+	sb.hasCols, sb.hasColH, sb.hasNE = false, false, false
 	p1, p2, p3 := &d.sub(k-1).p, &d.sub(k-2).p, &d.sub(k-3).p
 	for i := range 4 {
 		sb.h[i] = 0.5*(sb.p[i]+p3[i]) + (p1[i] + p2[i])
 	}
 	sb.energy = d.energy
-	sb.nEnergy = d.nEnergy
 	d.n = 0
 	d.subs++
 	if k < winSubs-1 {
 		return dst
 	}
+	// While a digit holds, every other window is examined only if the
+	// next one is not valid. Skipping it changes nothing: after a window
+	// that held the active digit, the next window cannot report anything
+	// (one missing window neither ends the digit nor completes a new
+	// one's run of three), and once the window after it holds the digit
+	// again, the state is the same whatever the skipped window held.
+	if d.deferred {
+		d.deferred = false
+		digit := d.window(k)
+		if digit != d.active {
+			dst = d.step(dst, k-1, d.window(k-1))
+		}
+		return d.step(dst, k, digit)
+	}
+	if d.active != 0 && d.lastValid == k-1 {
+		d.deferred = true
+		return dst
+	}
 	return d.step(dst, k, d.window(k))
 }
 
-// dft turns the final Goertzel states s1, s2 of the four tones from index
-// from (0 rows, 4 columns) into sub-block k's DFT values in sb.
+// dft turns the final Goertzel states s1[j], s2[j] (j = 0..3) of the
+// four tones from index from (0 rows, 4 columns) into sub-block k's DFT
+// values in sb.
 func (d *Detector) dft(sb *subBlock, k int64, from int, s1, s2 *[nTones]float64) {
 	m := (k + 1) % rotPeriod
-	for i := from; i < from+4; i++ {
+	for j := range 4 {
+		i := from + j
 		// y = s[N-1] - e^{-iω} s[N-2] = e^{iω(N-1)} Σ x[n] e^{-iωn};
 		// turning it by e^{-iω(k+1)N} refers the phase to sample 0
 		// (up to a constant per tone, which cancels everywhere).
-		y := complex(s1[i]-d.cosW[i]*s2[i], d.sinW[i]*s2[i])
-		sb.p[i] = y * rotTable[m*int64(d.rotStep[i])%rotPeriod]
+		y := complex(s1[j]-d.cosW[i]*s2[j], d.sinW[i]*s2[j])
+		sb.p[i] = y * rotTable[rotIndex[i][m]]
 	}
 }
 
@@ -462,7 +521,7 @@ func (d *Detector) cols(k int64) *subBlock {
 		return sb
 	}
 	var s1, s2 [nTones]float64
-	goertzel4(&sb.x, (*[8]float64)(d.coef2[8:16]), (*[4]float64)(s1[4:8]), (*[4]float64)(s2[4:8]))
+	goertzel4(&sb.x, (*[4]float64)(d.coef[4:8]), &s1, &s2)
 	d.dft(sb, k, 4, &s1, &s2)
 	return sb
 }
@@ -497,13 +556,11 @@ func (d *Detector) sub(k int64) *subBlock { return &d.hist[k&(histLen-1)] }
 // returns it, or 0.
 func (d *Detector) window(k int64) byte {
 	first := k - (winSubs - 1)
-	var wEnergy, nEnergy float64
+	var wEnergy float64
 	for j := 0; j < winSubs; j++ {
-		sb := d.sub(first + int64(j))
-		wEnergy += winWeights[j] * sb.energy
-		nEnergy += winWeights[j] * sb.nEnergy
+		wEnergy += winWeights[j] * d.sub(first+int64(j)).energy
 	}
-	meanSq := wEnergy / (subLen * winWeightSum)
+	meanSq := wEnergy * (1 / (subLen * winWeightSum))
 	if meanSq < d.preAmp2 {
 		return 0 // too little power for two tones at the minimum level
 	}
@@ -514,30 +571,37 @@ func (d *Detector) window(k int64) byte {
 	if r2 > neighbourMax*rp || rp < d.preAmp2*scale2 {
 		return 0
 	}
+	// The row's frequency and level, and the bound they put on the two
+	// tones' share of the power (the column tone is at most twistHi times
+	// the row tone), are checked before the columns are filtered.
+	ar2 := rp / scale2
+	gr, ok := d.offsetGain(first, r)
+	if !ok {
+		return 0
+	}
+	ar2 /= gr * gr
+	if ar2 < d.minAmp2 || ar2*(1+d.twistHi)/2 < fracMin*(1-1e-9)*meanSq {
+		return 0
+	}
 	col, cp, c2 := strongest(d.colH(k-1), d.colH(k), 4)
 	if c2 > neighbourMax*cp {
 		return 0
 	}
-	ar2, ac2 := rp/scale2, cp/scale2
+	ac2 := cp / scale2
 	// Cheap pre-checks on uncorrected amplitudes: a tone within tolerance
 	// loses less than preCheckDB in the window.
-	if ar2 < d.preAmp2 || ac2 < d.preAmp2 || (ar2+ac2)/2 < fracMin/16*meanSq {
+	if ac2 < d.preAmp2 || (rp/scale2+ac2)/2 < fracMin/16*meanSq {
 		return 0
 	}
 	if !d.steady(first, r, col) {
-		return 0
-	}
-	gr, ok := d.offsetGain(first, r)
-	if !ok {
 		return 0
 	}
 	gc, ok := d.offsetGain(first, col)
 	if !ok {
 		return 0
 	}
-	ar2 /= gr * gr
 	ac2 /= gc * gc
-	if ar2 < d.minAmp2 || ac2 < d.minAmp2 {
+	if ac2 < d.minAmp2 {
 		return 0
 	}
 	if ac2 < d.twistLo*ar2 || ac2 > d.twistHi*ar2 {
@@ -548,9 +612,15 @@ func (d *Detector) window(k int64) byte {
 	}
 	// The tones must carry most of the power, either of the whole signal
 	// or of the signal through the dial-tone notch.
-	nMeanSq := nEnergy / (subLen * winWeightSum)
-	if (ar2+ac2)/2 < fracDirect*meanSq && (ar2*d.nGain[r]+ac2*d.nGain[col])/2 < fracNotch*nMeanSq {
-		return 0
+	if (ar2+ac2)/2 < fracDirect*meanSq {
+		var nEnergy float64
+		for j := 0; j < winSubs; j++ {
+			nEnergy += winWeights[j] * d.notchEnergy(first+int64(j))
+		}
+		nMeanSq := nEnergy / (subLen * winWeightSum)
+		if (ar2*d.nGain[r]+ac2*d.nGain[col])/2 < fracNotch*nMeanSq {
+			return 0
+		}
 	}
 	return keypad[4*r+col-4]
 }
@@ -616,26 +686,21 @@ func (d *Detector) offsetGain(first int64, i int) (float64, bool) {
 	if m == 0 || real(rr) < d.cosTol[i]*m {
 		return 0, false
 	}
-	return windowGain(rr * complex(1/m, 0)), true
+	return windowGain(real(rr) / m), true
 }
 
 // windowGain is the amplitude response of the tapered 25 ms window to a tone
 // whose phase advances by α radians per sub-block more than nominal,
-// relative to its response at the nominal frequency; u = e^{iα}. It needs
-// no trigonometry: the taper's response is a polynomial in u, and the
-// sub-block's, sin(α/2)/(subLen·sin(α/2subLen)), is within 0.1 % of
-// sinc(α/2), evaluated from cos α by series (|α| < 1.6 here).
-func windowGain(u complex128) float64 {
-	var t complex128
-	p := complex(1, 0)
-	for _, w := range winWeights {
-		t += complex(w, 0) * p
-		p *= u
-	}
-	s2 := (1 - real(u)) / 2 // sin²(α/2)
-	x2 := s2 * (1 + s2*(1.0/3+s2*8.0/45))
-	sinc := 1 - x2/6*(1-x2/20)
-	return sinc * cmplxAbs(t) / winWeightSum
+// relative to its response at the nominal frequency; c = cos α. It needs
+// no trigonometry: the taper's response Σ w_j e^{ijα} has, for the
+// symmetric weights .5 1.5 2 1.5 .5, the magnitude |cos 2α + 3cos α + 2| =
+// |(2c+1)(c+1)|, and the sub-block's, sin(α/2)/(subLen·sin(α/2subLen)), is
+// within 0.1 % of sinc(α/2), evaluated from c by series (|α| < 1.6 here).
+func windowGain(c float64) float64 {
+	s2 := 0.5 * (1 - c) // sin²(α/2)
+	x2 := s2 * (1 + s2*(1.0/3+s2*(8.0/45)))
+	sinc := 1 - x2*(1.0/6)*(1-x2*(1.0/20))
+	return sinc * math.Abs((2*c+1)*(c+1)) * (1 / winWeightSum)
 }
 
 // step runs the digit state machine on the decision for window k.
