@@ -15,8 +15,13 @@
 //     with a parser tolerant of what real peers send.
 //   - [github.com/tipring/tipring/sip/sdes]: SRTP keying in SDP (RFC 4568),
 //     with MKI, feeding pion/srtp.
+//   - [github.com/tipring/tipring/sip/media]: the RTP session of one call
+//     leg (RFC 3550, RFC 4733, SRTP).
+//   - [github.com/tipring/tipring/sip/call]: INVITE dialogs for the lines
+//     of an agent, with [github.com/tipring/tipring/sip/call.RTPMedia]
+//     carrying their audio in a media session.
 //
 // Tests run against real peers that this project did not write: a Kamailio
-// registrar started on loopback by sip/internal/kamailiotest, with
-// certificates from sip/internal/testca.
+// registrar and proxy started on loopback by sip/internal/kamailiotest,
+// with certificates from sip/internal/testca, baresip and SIPp.
 package sip

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/sip/sdp"
+	"github.com/tipring/tipring/sip/ua"
 )
 
 // Media is the RTP side of one call, owned by the call from creation to
@@ -67,6 +68,12 @@ type Config struct {
 	OutboundProxy bool
 	// Transport is "udp", "tcp" or "tls"; default "tls".
 	Transport string
+	// Registration is the line's registration, if any. While it is
+	// registered, the address it bound (the public one when the
+	// registrar saw the line behind a NAT, RFC 3581) goes into the
+	// Contact of our requests and responses on its transport, so that
+	// the far end reaches the line where the registrar does.
+	Registration *ua.Registration
 	// SDP holds the media preferences for the offer/answer exchanges.
 	SDP sdp.Config
 	// NewMedia makes the media of each call. Required.

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tipring/tipring/sip/digest"
+	"github.com/tipring/tipring/sip/ua"
 )
 
 // randomToken returns n random bytes in hex, for tags and Call-IDs.
@@ -123,8 +124,15 @@ func (l *Line) localAddr(dst, transport string) netip.AddrPort {
 	return netip.AddrPortFrom(ip, port)
 }
 
-// contact is our Contact URI for a transport and local address.
+// contact is our Contact URI for a transport and local address: the
+// address the line's registration bound instead, while it is registered
+// over that transport.
 func (l *Line) contact(transport string, addr netip.AddrPort) sip.Uri {
+	if reg := l.cfg.Registration; reg != nil {
+		if st := reg.State(); st.Status == ua.StatusRegistered && st.Transport == transport && st.Public.IsValid() {
+			addr = st.Public
+		}
+	}
 	u := sip.Uri{Scheme: "sip", User: l.cfg.User, Host: addr.Addr().String(), Port: int(addr.Port())}
 	if transport != "udp" {
 		u.UriParams = sip.NewParams()

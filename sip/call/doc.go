@@ -7,7 +7,10 @@
 // offers incoming ones on [Line.Incoming]; the line's call-control
 // goroutine drives each [Call] through its methods (Ring, Answer, Reject,
 // Hangup, Hold, Resume, Transfer, TransferTo) and learns what the far end
-// does from [Call.Events].
+// does from [Call.Events]. [NewRTPMediaFactory] makes each call's media a
+// [github.com/tipring/tipring/sip/media.Session] ([RTPMedia]); with
+// [Config.Registration] set, the Contact of our requests and responses is
+// the address the registration bound.
 //
 // What is implemented, by specification:
 //

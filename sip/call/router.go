@@ -34,31 +34,22 @@ type Router struct {
 }
 
 // NewRouter installs the call handlers (INVITE, ACK, BYE, CANCEL,
-// OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY) on the agent's server.
-// OPTIONS outside a dialog keeps being answered with 200. Call it before
-// the agent can receive calls: sipgo reads its handler table without a
-// lock.
+// OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY) with the agent's
+// dispatcher ([ua.Agent.Handle]), which may happen at any time. OPTIONS
+// outside a dialog is answered with 200 and our capabilities. Handlers
+// for other NOTIFY event packages (message-summary, …) can be added with
+// [ua.Agent.HandleEvent]; they take precedence over the router's.
 func NewRouter(agent *ua.Agent, log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Router{agent: agent, log: log, lines: make(map[string]*Line), calls: make(map[string]*Call)}
-	srv := agent.Server()
-	srv.OnInvite(r.onInvite)
-	srv.OnAck(r.onAck)
-	srv.OnCancel(r.onStrayCancel)
+	agent.Handle(sip.INVITE, r.onInvite)
+	agent.Handle(sip.ACK, r.onAck)
+	agent.Handle(sip.CANCEL, r.onStrayCancel)
 	for _, m := range []sip.RequestMethod{sip.BYE, sip.OPTIONS, sip.PRACK, sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY} {
-		srv.OnRequest(m, r.onRequest)
+		agent.Handle(m, r.onRequest)
 	}
-	// sipgo dispatches each request after taking its server transaction
-	// store's write lock; a look-up in that store (a read lock) here
-	// orders the handler writes above before every later dispatch.
-	probe := sip.NewResponse(200, "OK")
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: 9, Params: sip.NewParams()}
-	via.Params.Add("branch", sip.GenerateBranch())
-	probe.AppendHeader(via)
-	probe.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.OPTIONS})
-	_, _ = agent.UA().TransactionLayer().Respond(probe)
 	return r
 }
 

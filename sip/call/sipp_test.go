@@ -95,6 +95,13 @@ func TestRFC3264Section8_4RemoteHoldAndResume(t *testing.T) {
 		t.Errorf("held: remote hold %v, direction %v", c.RemoteHold(), f.media.get(0).last().Direction)
 	}
 	wait(t, c, EventResumed, 5*time.Second)
+	// The event comes with the answer: let the 200 and its ACK pass
+	// before the BYE, which SIPp expects in that order.
+	eventually(t, 5*time.Second, "the ACK of the resume", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.srv == nil
+	})
 	hangup(t, c)
 	s.Wait(10 * time.Second)
 }

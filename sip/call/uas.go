@@ -279,12 +279,14 @@ func (c *Call) onPrack(req *sip.Request, tx sip.ServerTransaction) {
 		res = c.responseLocked(req, 481)
 	}
 	c.mu.Unlock()
-	if ok {
-		rel.once.Do(func() { close(rel.pracked) })
-	}
 	res.SetBody(nil)
 	if err := tx.Respond(res); err != nil {
 		c.log.Debug("PRACK response", "err", err)
+	}
+	// Only now: what waits for the PRACK (the 200 to the INVITE) must
+	// not overtake the PRACK's own 200.
+	if ok {
+		rel.once.Do(func() { close(rel.pracked) })
 	}
 }
 

@@ -37,17 +37,39 @@ func TestWriteFrameZeroAllocs(t *testing.T) {
 			t.Errorf("%s: WriteFrame allocates %.1f times per frame", name, n)
 		}
 		// While a key is down and during the final copies.
-		if err := a.SendDigit('7', true); err != nil {
-			t.Fatal(err)
-		}
-		if n := testing.AllocsPerRun(20, func() { a.WriteFrame(&f) }); n != 0 {
+		if n := leastAllocs(func() {
+			_ = a.SendDigit('7', true) // an error: still down from before
+		}, 20, func() { a.WriteFrame(&f) }); n != 0 {
 			t.Errorf("%s: WriteFrame allocates %.1f times per frame during an event", name, n)
 		}
-		a.SendDigit('7', false)
-		if n := testing.AllocsPerRun(5, func() { a.WriteFrame(&f) }); n != 0 {
+		if n := leastAllocs(func() {
+			_ = a.SendDigit('7', true)
+			a.WriteFrame(&f)
+			a.SendDigit('7', false)
+		}, 5, func() { a.WriteFrame(&f) }); n != 0 {
 			t.Errorf("%s: WriteFrame allocates %.1f times per frame sending the end", name, n)
 		}
 	}
+}
+
+// leastAllocs runs setup and then measures f over runs runs, three
+// times, and returns the smallest average. testing.AllocsPerRun counts
+// the allocations of every goroutine, so a short measurement can catch
+// the session's RTCP or receive goroutine at work; an allocation of f
+// itself shows in every attempt.
+func leastAllocs(setup func(), runs int, f func()) float64 {
+	least := -1.0
+	for range 3 {
+		setup()
+		n := testing.AllocsPerRun(runs, f)
+		if least < 0 || n < least {
+			least = n
+		}
+		if least == 0 {
+			break
+		}
+	}
+	return least
 }
 
 func TestReceiveZeroAllocs(t *testing.T) {

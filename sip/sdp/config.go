@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/tipring/tipring/sip/sdes"
 )
 
 // SRTPPolicy says whether media is encrypted.
@@ -58,6 +60,11 @@ type Config struct {
 	SRTP SRTPPolicy
 	// RTCPMux offers and accepts RTP and RTCP on one port (RFC 5761).
 	RTCPMux bool
+	// MKILength, from 1 to sdes.MaxUsableMKILength, gives the SRTP keys
+	// we offer a master key identifier of that many bytes (RFC 4568
+	// §6.1), for peers that expect one; 0 means none. Answers follow
+	// the offer's MKI length whatever this says.
+	MKILength int
 	// Username is the o= user name; empty means "-".
 	Username string
 	// SessionName is the s= line; empty means "Tipring".
@@ -97,6 +104,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SRTP > SRTPRequired {
 		return c, fmt.Errorf("%w: SRTP policy %d", ErrConfig, c.SRTP)
+	}
+	if c.MKILength < 0 || c.MKILength > sdes.MaxUsableMKILength {
+		return c, fmt.Errorf("%w: MKI length %d, want 0 to %d", ErrConfig, c.MKILength, sdes.MaxUsableMKILength)
 	}
 	if c.Username == "" {
 		c.Username = "-"

@@ -228,6 +228,11 @@ func (n *Negotiator) key(suite sdes.Suite) (sdes.Key, error) {
 	if err != nil {
 		return sdes.Key{}, fmt.Errorf("sdp: %w", err)
 	}
+	if l := n.cfg.MKILength; l > 0 {
+		// The one key of each suite is key number 1.
+		k.MKI = make([]byte, l)
+		k.MKI[l-1] = 1
+	}
 	n.keys[suite] = k
 	return k, nil
 }
@@ -457,6 +462,9 @@ func (n *Negotiator) answerCrypto(m *Media, secure bool) (local, remote *sdes.Cr
 	if err != nil {
 		return nil, nil, err
 	}
+	// An answer's MKI follows the offer's (sdes.Respond), not our
+	// MKILength.
+	key.MKI = nil
 	ours, err := sdes.Respond(chosen, key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrNoUsableCrypto, err)

@@ -65,6 +65,20 @@ a=sendrecv
 		t.Errorf("offer:\n%s\nwant:\n%s", got, want)
 	}
 
+	n = newTestNegotiator(t, Config{SRTP: SRTPRequired, MKILength: 2})
+	got, err = n.Offer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range mediaSection(t, got, 0).Attrs("crypto") {
+		if !strings.HasSuffix(v, "|1:2") {
+			t.Errorf("offer with MKILength 2: crypto %q lacks MKI 1 of 2 bytes", v)
+		}
+	}
+	if _, err := NewNegotiator(Config{MKILength: 5}, netip.MustParseAddrPort("192.0.2.1:4000"), nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("MKILength 5: %v, want ErrConfig", err)
+	}
+
 	n = newTestNegotiator(t, Config{SRTP: SRTPOptional})
 	got, err = n.Offer()
 	if err != nil {

@@ -25,6 +25,13 @@
 // SRV, RFC 5922); a client certificate can be presented for mutual TLS.
 // With a certificate of its own the agent also listens for TLS, on the
 // port after its UDP and TCP port. TLS 1.2 is the minimum.
+//
+// Requests the agent receives go to the handlers registered with
+// [Agent.Handle] (per method) and [Agent.HandleEvent] (NOTIFY and
+// SUBSCRIBE per event package, RFC 6665), which may be added or removed
+// at any time; the agent answers OPTIONS itself and other requests
+// nobody handles with 405. A registered line's bound Contact, with the
+// public address learnt from rport/received, is in its [RegState].
 package ua
 
 import (
@@ -99,6 +106,7 @@ type Agent struct {
 	tlsLis *net.TCPAddr // the TLS listener's address, or nil
 
 	tlsConf  *tls.Config // client side
+	dispatch *dispatcher
 	rnd      func() float64
 	flows    flowTable
 	tcpFlows *flowListener
@@ -192,9 +200,6 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 		closeListeners()
 		return nil, fmt.Errorf("ua: sipgo server: %w", err)
 	}
-	server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
-	})
 	a := &Agent{
 		cfg:      cfg,
 		log:      log,
@@ -210,7 +215,15 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 		tcpFlows: newFlowListener(tcp.Addr()),
 		tlsFlows: newFlowListener(tcp.Addr()),
 		regs:     make(map[*Registration]struct{}),
+		dispatch: newDispatcher(),
 	}
+	// sipgo reads its handler table without a lock: it is filled here,
+	// once, before any listener is served, and the agent's own locked
+	// table (Handle, HandleEvent) decides from then on.
+	for _, m := range dispatchedMethods {
+		server.OnRequest(m, a.serve)
+	}
+	server.OnNoRoute(a.serve)
 	a.wg.Go(func() { _ = server.ServeUDP(udp) })
 	a.wg.Go(func() { _ = server.ServeTCP(tcp) })
 	a.wg.Go(func() { _ = server.ServeTCP(a.tcpFlows) })
@@ -304,10 +317,6 @@ func (a *Agent) UA() *sipgo.UserAgent { return a.ua }
 
 // Client returns the sipgo client the agent sends requests with.
 func (a *Agent) Client() *sipgo.Client { return a.client }
-
-// Server returns the sipgo server receiving requests on the listeners;
-// register handlers on it before calls arrive. OPTIONS is answered.
-func (a *Agent) Server() *sipgo.Server { return a.server }
 
 // Close stops every registration (un-registering within ctx), then closes
 // listeners and transports.

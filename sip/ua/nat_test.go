@@ -97,9 +97,14 @@ func TestNATContactFromReceivedRport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, r, 10*time.Second, "registered", isStatus(StatusRegistered))
 	pub := nat.outside.LocalAddr().(*net.UDPAddr)
 	want := "sip:8001@" + pub.IP.String() + ":" + strconv.Itoa(pub.Port)
+	st := waitState(t, r, 10*time.Second, "registered with the public contact", func(s RegState) bool {
+		return s.Status == StatusRegistered && s.Public.Port() == uint16(pub.Port)
+	})
+	if st.Contact != want || st.Transport != "udp" || st.Public.Addr().String() != pub.IP.String() {
+		t.Errorf("state contact %q transport %q public %v, want %s over udp", st.Contact, st.Transport, st.Public, want)
+	}
 	cs := contacts(t, srv, "8001")
 	if len(cs) != 1 || !strings.HasPrefix(cs[0].Address, want) {
 		t.Fatalf("kamailio holds %+v, want only the public contact %s", cs, want)

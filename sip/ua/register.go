@@ -206,6 +206,14 @@ type RegState struct {
 	NextRetry time.Time
 	// Failures counts consecutive failed attempts with Registrar.
 	Failures int
+	// Contact is the Contact URI the registrar holds for the line, while
+	// registered: with the public address the registrar reported (Via
+	// received and rport, RFC 3581) when it saw the line behind a NAT.
+	// Transport ("udp", "tcp" or "tls") is the transport it names and
+	// Public its address. Calls put the same address in their Contacts.
+	Contact   string
+	Transport string
+	Public    netip.AddrPort
 }
 
 // Registration keeps one account registered. Create it with
@@ -507,7 +515,9 @@ func (r *Registration) run(ctx context.Context) {
 		next = time.Now().Add(wait)
 		st := RegState{Status: StatusFailed, Registrar: cur.hop, OnBackup: cur == r.backup, Err: err, NextRetry: next, Failures: failures}
 		if bound, until := cur.binding(); bound && time.Now().Before(until) {
-			st.Status, st.Until, st.Expires = StatusRegistered, until, r.State().Expires
+			old := r.State()
+			st.Status, st.Until, st.Expires = StatusRegistered, until, old.Expires
+			st.Contact, st.Transport, st.Public = old.Contact, old.Transport, old.Public
 			r.log.Warn("refresh failed, old binding still valid", "err", err, "until", until, "retry_in", wait)
 		} else {
 			r.log.Warn("registration failed", "err", err, "failures", failures, "retry_in", wait)
@@ -521,7 +531,16 @@ func (r *Registration) run(ctx context.Context) {
 func (r *Registration) registered(s *session, g time.Duration) time.Time {
 	_, until := s.binding()
 	wait := refreshDelay(g)
-	r.setState(RegState{Status: StatusRegistered, Until: until, Expires: g, Registrar: s.hop, OnBackup: s == r.backup})
+	st := RegState{Status: StatusRegistered, Until: until, Expires: g, Registrar: s.hop, OnBackup: s == r.backup}
+	s.mu.Lock()
+	if s.contact != nil {
+		st.Contact, st.Transport = s.contact.String(), transportOf(s.contact)
+		if ip, err := netip.ParseAddr(strings.Trim(s.contact.Host, "[]")); err == nil {
+			st.Public = netip.AddrPortFrom(ip.Unmap(), uint16(s.contact.Port))
+		}
+	}
+	s.mu.Unlock()
+	r.setState(st)
 	s.log.Info("registered", "expires", g, "refresh_in", wait)
 	return until.Add(wait - g)
 }

@@ -10,7 +10,11 @@
 // authenticates users from a fixed table with digest authentication; each
 // [User] can be given a scripted misbehaviour (rejection, 423, 503 with
 // Retry-After, 407 instead of 401) to exercise the client's error paths.
-// Other requests for a registered user are forwarded, statelessly, to its
+// An INVITE for a registered user is relayed statefully to its contact,
+// over any transport (TLS included), with this proxy record-routed, so
+// that the requests of the dialog it makes come back through it and follow
+// their Route headers; CANCEL and ACK follow their transaction. Other
+// requests for a registered user are forwarded, statelessly, to its
 // contact. With [Config.ProxyTo] the instance is instead a stateless
 // outbound proxy that checks the pre-loaded Route. A running server can be
 // restarted on the same ports ([Server.Restart]) or hung and resumed

@@ -2,7 +2,7 @@
 // write, headless on loopback as the far end of call tests.
 //
 // [Start] writes a configuration directory (one account, G.711, a 440 Hz
-// tone from a WAV file as the audio source, recorded audio discarded to a file), starts
+// tone from a WAV file as the audio source, what it hears recorded to a file), starts
 // /usr/bin/baresip on free ports of 127.0.0.1 and drives it through its
 // ctrl_tcp module: [Peer.Command] sends a command ("dial", "accept",
 // "hangup", …) and [Peer.WaitEvent] reads the JSON events it reports
@@ -61,6 +61,13 @@ type Config struct {
 	// is baresip's server certificate and CAFile its trust anchor.
 	Transport        string
 	CertFile, CAFile string
+	// Registrar, when set (host:port), makes the account's address of
+	// record sip:User@Registrar and registers it there every minute
+	// with Password for digest authentication.
+	Registrar, Password string
+	// MediaEnc is the account's media encryption, e.g. "srtp-mand" for
+	// RFC 4568 SRTP in RTP/SAVP offers and answers; empty means none.
+	MediaEnc string
 }
 
 // Event is one event baresip reported.
@@ -183,7 +190,9 @@ func start(t testing.TB, cfg Config) (*Peer, error) {
 	if cfg.Transport == "tls" {
 		fmt.Fprintf(&conf, "sip_certificate\t%s\nsip_cafile\t%s\n", cfg.CertFile, cfg.CAFile)
 	}
-	fmt.Fprintf(&conf, "audio_player\taufile,%s\n", filepath.Join(dir, "heard.wav"))
+	// baresip 1.0's aufile only plays files; the sndfile filter records
+	// the decoded audio instead, into snd_path.
+	fmt.Fprintf(&conf, "snd_path\t%s\n", dir)
 	tone := filepath.Join(dir, "tone.wav")
 	if err := os.WriteFile(tone, toneWAV(30*time.Second), 0o600); err != nil {
 		return nil, err
@@ -191,7 +200,11 @@ func start(t testing.TB, cfg Config) (*Peer, error) {
 	fmt.Fprintf(&conf, "audio_source\taufile,%s\n", tone)
 	fmt.Fprintf(&conf, "audio_alert\taufile,%s\n", filepath.Join(dir, "alert.wav"))
 	fmt.Fprintf(&conf, "module_path\t%s\n", ModulePath)
-	for _, m := range []string{"g711.so", "aufile.so", "ctrl_tcp.so", "menu.so"} {
+	mods := []string{"g711.so", "aufile.so", "sndfile.so", "ctrl_tcp.so", "menu.so"}
+	if cfg.MediaEnc != "" {
+		mods = append(mods, "srtp.so")
+	}
+	for _, m := range mods {
 		fmt.Fprintf(&conf, "module\t%s\n", m)
 	}
 	fmt.Fprintf(&conf, "module_app\taccount.so\n")
@@ -202,6 +215,12 @@ func start(t testing.TB, cfg Config) (*Peer, error) {
 	}
 	host := "127.0.0.1:" + strconv.Itoa(sipPort)
 	acc := fmt.Sprintf("<sip:%s@%s;transport=%s>;regint=0", cfg.User, host, cfg.Transport)
+	if cfg.Registrar != "" {
+		acc = fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_pass=%s;regint=60", cfg.User, cfg.Registrar, cfg.Transport, cfg.Password)
+	}
+	if cfg.MediaEnc != "" {
+		acc += ";mediaenc=" + cfg.MediaEnc
+	}
 	if cfg.AutoAnswer {
 		acc += ";answermode=auto"
 	}
@@ -374,6 +393,17 @@ func (p *Peer) WaitEvent(typ string, d time.Duration) (Event, error) {
 			return Event{}, fmt.Errorf("baresiptest: no %s event within %v", typ, d)
 		}
 	}
+}
+
+// HeardFile returns the WAV file (8 kHz mono s16) of the audio baresip
+// decoded in its last call, as its sndfile filter recorded it, or "" when
+// there is none yet.
+func (p *Peer) HeardFile() string {
+	m, _ := filepath.Glob(filepath.Join(p.Dir, "dump-*-dec.wav"))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1]
 }
 
 // Output returns what baresip printed so far.
