@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +54,9 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 		return nil, fmt.Errorf("%s: region.country: %w", cfgPath, err)
 	}
 	g := &gateway{store: config.NewStore(cfgPath, cfg), log: log, started: time.Now()}
+	if !slices.Contains(board.Names(), cfg.Board.Name) {
+		return nil, fmt.Errorf("%s: board.name: board %q is unknown; known boards: %s", cfgPath, cfg.Board.Name, strings.Join(board.Names(), ", "))
+	}
 	g.board, err = board.Open(ctx, cfg.Board.Name, board.Options{Ports: cfg.Board.Ports, Logger: log})
 	if err != nil {
 		if cfg.Board.Name == "sim" {
