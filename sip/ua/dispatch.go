@@ -1,6 +1,8 @@
 package ua
 
 import (
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -148,8 +150,80 @@ func (d *dispatcher) events(method sip.RequestMethod) string {
 	return strings.Join(pkgs, ", ")
 }
 
-// serve is the sipgo handler of every dispatched method.
+// singleHeaders are the header fields a request carries at most once
+// (RFC 3261 §7.3.1 and §20; RFC 4475 §3.3.8 and §3.3.9). sipgo stores
+// compact forms under these names.
+var singleHeaders = []string{"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+
+// requiredHeaders are the header fields every request carries (RFC 3261
+// §8.1.1; RFC 4475 §3.3.1). Max-Forwards is not among them: a UAS does
+// not forward, and RFC 2543 requests lack it (RFC 4475 §3.4.1).
+var requiredHeaders = []string{"Via", "From", "To", "Call-ID", "CSeq"}
+
+// checkRequest returns the status code and reason phrase a request
+// sipgo's parser let through must be rejected with, or 0 if it is
+// acceptable. It catches what RFC 4475 calls invalid and our handlers
+// would otherwise act on: a missing or repeated single-valued header,
+// a CSeq method other than the request's, headers in the Request-URI,
+// and a Request-URI scheme we do not serve.
+func checkRequest(req *sip.Request) (int, string) {
+	for _, name := range requiredHeaders {
+		if req.GetHeader(name) == nil {
+			return 400, "Missing " + name
+		}
+	}
+	for _, name := range singleHeaders {
+		if len(req.GetHeaders(name)) > 1 {
+			return 400, "Multiple " + name
+		}
+	}
+	// RFC 3261 §8.1.1.5; RFC 4475 §3.1.2.17 and §3.1.2.18.
+	// sipgo upper-cases the request's method but not CSeq's, so the
+	// comparison ignores case (RFC 4475 §3.1.1.2).
+	if cseq := req.CSeq(); cseq == nil || !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {
+		return 400, "CSeq Method Mismatch"
+	}
+	// RFC 3261 §19.1.5: headers have no place in a Request-URI (RFC 4475
+	// §3.1.2.11).
+	if req.Recipient.Headers != nil && req.Recipient.Headers.Length() > 0 {
+		return 400, "Headers in Request-URI"
+	}
+	// RFC 3261 §8.2.2.1 (RFC 4475 §3.3.2).
+	switch strings.ToLower(req.Recipient.Scheme) {
+	case "sip", "sips", "tel":
+	default:
+		return 416, "Unsupported URI Scheme"
+	}
+	return 0, ""
+}
+
+// serve is the sipgo handler of every dispatched method. It rejects the
+// requests [checkRequest] finds broken, and a handler that panics is
+// logged and its request answered 500 rather than crashing the gateway:
+// sipgo recovers nothing.
 func (a *Agent) serve(req *sip.Request, tx sip.ServerTransaction) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.Error("panic handling SIP request", "method", req.Method.String(),
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if req.IsAck() || tx == nil {
+				return
+			}
+			// The handler may have answered already; then this fails.
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+		}
+	}()
+	if code, reason := checkRequest(req); code != 0 {
+		a.log.Info("malformed SIP request rejected", "method", req.Method.String(),
+			"source", req.Source(), "status", code, "reason", reason)
+		if req.IsAck() || tx == nil {
+			return
+		}
+		if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
+			a.log.Debug("response not sent", "status", code, "err", err)
+		}
+		return
+	}
 	h, badEvent := a.dispatch.lookup(req)
 	if h != nil {
 		h(req, tx)
