@@ -373,9 +373,11 @@ func (d *Detector) goertzel(x *[subLen]int16) {
 	// sub-block the energy is measured first, in case this one is quiet
 	// too; otherwise the filters measure it as they run, for free.
 	if d.sub(d.subs-1).energy < d.quiet {
-		var e0, e1 int
+		// int64, not int: on 32-bit ARM two squared full-scale samples
+		// already overflow an int.
+		var e0, e1 int64
 		for n := 0; n < subLen; n += 4 {
-			a, b, c, f := int(x[n]), int(x[n+1]), int(x[n+2]), int(x[n+3])
+			a, b, c, f := int64(x[n]), int64(x[n+1]), int64(x[n+2]), int64(x[n+3])
 			e0 += a*a + b*b
 			e1 += c*c + f*f
 		}
@@ -395,16 +397,16 @@ func (d *Detector) goertzel(x *[subLen]int16) {
 // out of registers, which more would. It returns the sub-block's energy,
 // the sum of the squared samples: exact in integers, which run beside
 // the floating-point recursions at no cost.
-func goertzel4(x *[subLen]int16, c *[4]float64, s1, s2 *[nTones]float64) int {
+func goertzel4(x *[subLen]int16, c *[4]float64, s1, s2 *[nTones]float64) int64 {
 	// Two samples per pass, the states trading places rather than moving:
 	// q holds s[n-2] and p s[n-1] before each pass. The coefficients are
 	// read from memory, as operands of the multiplies, which leaves the
 	// registers to the states.
 	var p0, p1, p2, p3 float64
 	var q0, q1, q2, q3 float64
-	var e int
+	var e int64 // not int: 40 squared samples overflow 32 bits
 	for n := 0; n < subLen; n += 2 {
-		a, b := int(x[n]), int(x[n+1])
+		a, b := int64(x[n]), int64(x[n+1])
 		e += a*a + b*b
 		v := float64(a)
 		q0 = (v - q0) + c[0]*p0
