@@ -1,8 +1,9 @@
 // Package baresiptest runs baresip, a SIP user agent this project did not
 // write, headless on loopback as the far end of call tests.
 //
-// [Start] writes a configuration directory (one account, G.711, a 440 Hz
-// tone from a WAV file as the audio source, what it hears recorded to a file), starts
+// [Start] writes a configuration directory (one account, G.711, audio
+// from a WAV file as the source — a 440 Hz tone unless [Config.Source]
+// gives other samples — what it hears recorded to a file), starts
 // /usr/bin/baresip on free ports of 127.0.0.1 and drives it through its
 // ctrl_tcp module: [Peer.Command] sends a command ("dial", "accept",
 // "hangup", …) and [Peer.WaitEvent] reads the JSON events it reports
@@ -32,6 +33,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tipring/tipring/dsp/wav"
 )
 
 // Binary is where Debian installs baresip.
@@ -68,6 +71,20 @@ type Config struct {
 	// MediaEnc is the account's media encryption, e.g. "srtp-mand" for
 	// RFC 4568 SRTP in RTP/SAVP offers and answers; empty means none.
 	MediaEnc string
+	// Source is the audio baresip sends in its calls, 8 kHz mono
+	// samples played once from the start of each call; empty means
+	// DefaultSource.
+	Source []int16
+}
+
+// DefaultSource returns the audio baresip sends unless Config.Source
+// says otherwise: 30 s of a 440 Hz sine of peak amplitude 8000.
+func DefaultSource() []int16 {
+	x := make([]int16, 30*8000)
+	for i := range x {
+		x[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+	}
+	return x
 }
 
 // Event is one event baresip reported.
@@ -90,12 +107,22 @@ type Peer struct {
 	// Dir is its configuration directory.
 	Dir string
 
-	t      testing.TB
-	cmd    *exec.Cmd
-	conn   net.Conn
-	out    *syncBuffer
-	events chan Event
-	resps  chan map[string]any
+	t     testing.TB
+	cmd   *exec.Cmd
+	conn  net.Conn
+	out   *syncBuffer
+	resps chan map[string]any
+
+	// evMu guards the events baresip reported, all kept in order;
+	// WaitEvent consumes them from evNext on. evSignal is closed and
+	// replaced whenever one arrives or the connection ends (evDone).
+	evMu     sync.Mutex
+	evLog    []Event
+	evNext   int
+	evDone   bool
+	evSignal chan struct{}
+
+	// mu serialises commands; token numbers them.
 	mu     sync.Mutex
 	token  int
 	waited chan struct{}
@@ -194,7 +221,11 @@ func start(t testing.TB, cfg Config) (*Peer, error) {
 	// the decoded audio instead, into snd_path.
 	fmt.Fprintf(&conf, "snd_path\t%s\n", dir)
 	tone := filepath.Join(dir, "tone.wav")
-	if err := os.WriteFile(tone, toneWAV(30*time.Second), 0o600); err != nil {
+	src := cfg.Source
+	if len(src) == 0 {
+		src = DefaultSource()
+	}
+	if err := os.WriteFile(tone, wav.Bytes(wav.Audio{Rate: 8000, Samples: src}), 0o600); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(&conf, "audio_source\taufile,%s\n", tone)
@@ -228,14 +259,14 @@ func start(t testing.TB, cfg Config) (*Peer, error) {
 		return nil, err
 	}
 	p := &Peer{
-		SIPAddr: host,
-		URI:     "sip:" + cfg.User + "@" + host,
-		Dir:     dir,
-		t:       t,
-		out:     &syncBuffer{},
-		events:  make(chan Event, 64),
-		resps:   make(chan map[string]any, 16),
-		waited:  make(chan struct{}),
+		SIPAddr:  host,
+		URI:      "sip:" + cfg.User + "@" + host,
+		Dir:      dir,
+		t:        t,
+		out:      &syncBuffer{},
+		resps:    make(chan map[string]any, 16),
+		waited:   make(chan struct{}),
+		evSignal: make(chan struct{}),
 	}
 	if cfg.Transport != "udp" {
 		p.URI += ";transport=" + cfg.Transport
@@ -313,17 +344,17 @@ func (p *Peer) read() {
 	for {
 		lenStr, err := r.ReadString(':')
 		if err != nil {
-			close(p.events)
+			p.closeEvents()
 			return
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(lenStr[:len(lenStr)-1]))
 		if err != nil || n < 0 || n > 1<<20 {
-			close(p.events)
+			p.closeEvents()
 			return
 		}
 		buf := make([]byte, n+1)
 		if _, err := io.ReadFull(r, buf); err != nil {
-			close(p.events)
+			p.closeEvents()
 			return
 		}
 		var m map[string]any
@@ -333,10 +364,11 @@ func (p *Peer) read() {
 		if m["event"] == true {
 			var ev Event
 			_ = json.Unmarshal(buf[:n], &ev)
-			select {
-			case p.events <- ev:
-			default:
-			}
+			p.evMu.Lock()
+			p.evLog = append(p.evLog, ev)
+			close(p.evSignal)
+			p.evSignal = make(chan struct{})
+			p.evMu.Unlock()
 			continue
 		}
 		select {
@@ -376,23 +408,55 @@ func (p *Peer) Command(command, params string) (string, error) {
 	}
 }
 
+func (p *Peer) closeEvents() {
+	p.evMu.Lock()
+	defer p.evMu.Unlock()
+	if !p.evDone {
+		p.evDone = true
+		close(p.evSignal)
+	}
+}
+
 // WaitEvent returns the next event of the given type within d, skipping
-// others.
+// (and consuming) others.
 func (p *Peer) WaitEvent(typ string, d time.Duration) (Event, error) {
 	timeout := time.After(d)
 	for {
-		select {
-		case ev, ok := <-p.events:
-			if !ok {
-				return Event{}, fmt.Errorf("baresiptest: control connection closed waiting for %s", typ)
-			}
+		p.evMu.Lock()
+		for p.evNext < len(p.evLog) {
+			ev := p.evLog[p.evNext]
+			p.evNext++
 			if ev.Type == typ {
+				p.evMu.Unlock()
 				return ev, nil
 			}
+		}
+		done, signal := p.evDone, p.evSignal
+		p.evMu.Unlock()
+		if done {
+			return Event{}, fmt.Errorf("baresiptest: control connection closed waiting for %s", typ)
+		}
+		select {
+		case <-signal:
 		case <-timeout:
 			return Event{}, fmt.Errorf("baresiptest: no %s event within %v", typ, d)
 		}
 	}
+}
+
+// Events returns every event baresip reported so far of the given type
+// (all of them when typ is ""), in order, whether WaitEvent consumed
+// them or not.
+func (p *Peer) Events(typ string) []Event {
+	p.evMu.Lock()
+	defer p.evMu.Unlock()
+	var out []Event
+	for _, ev := range p.evLog {
+		if typ == "" || ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // HeardFile returns the WAV file (8 kHz mono s16) of the audio baresip
@@ -406,34 +470,19 @@ func (p *Peer) HeardFile() string {
 	return m[len(m)-1]
 }
 
+// SentFile returns the WAV file (8 kHz mono s16) of the audio baresip
+// encoded and sent in its last call, as its sndfile filter recorded it,
+// or "" when there is none yet.
+func (p *Peer) SentFile() string {
+	m, _ := filepath.Glob(filepath.Join(p.Dir, "dump-*-enc.wav"))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1]
+}
+
 // Output returns what baresip printed so far.
 func (p *Peer) Output() string { return p.out.String() }
-
-// toneWAV returns a WAV file (8 kHz mono 16-bit) of a 440 Hz tone, the
-// audio baresip sends.
-func toneWAV(d time.Duration) []byte {
-	n := int(d / time.Second * 8000)
-	var b bytes.Buffer
-	le32 := func(v uint32) { b.Write([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}) }
-	le16 := func(v uint16) { b.Write([]byte{byte(v), byte(v >> 8)}) }
-	b.WriteString("RIFF")
-	le32(uint32(36 + 2*n))
-	b.WriteString("WAVEfmt ")
-	le32(16)
-	le16(1)
-	le16(1)
-	le32(8000)
-	le32(16000)
-	le16(2)
-	le16(16)
-	b.WriteString("data")
-	le32(uint32(2 * n))
-	for i := range n {
-		v := int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
-		le16(uint16(v))
-	}
-	return b.Bytes()
-}
 
 type syncBuffer struct {
 	mu sync.Mutex
