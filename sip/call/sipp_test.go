@@ -106,6 +106,32 @@ func TestRFC3264Section8_4RemoteHoldAndResume(t *testing.T) {
 	s.Wait(10 * time.Second)
 }
 
+// RFC 3311 §5.2 with RFC 3264 §8.4: in the confirmed dialog the far end's
+// UPDATE offering sendonly is answered in its 200 with recvonly (SIPp
+// checks) and reported as hold; its UPDATE offering sendrecv is answered
+// sendrecv and reported as resume.
+func TestRFC3311Section5_2RemoteHoldByUpdate(t *testing.T) {
+	f, s, c := dialSIPp(t, "testdata/uas_update_hold.xml", nil)
+	wait(t, c, EventAnswered, 10*time.Second)
+	wait(t, c, EventHeld, 5*time.Second)
+	if !c.RemoteHold() || f.media.get(0).last().Direction.Sends() {
+		t.Errorf("held: remote hold %v, direction %v", c.RemoteHold(), f.media.get(0).last().Direction)
+	}
+	wait(t, c, EventResumed, 5*time.Second)
+	if c.RemoteHold() || !f.media.get(0).last().Direction.Sends() {
+		t.Errorf("resumed: remote hold %v, direction %v", c.RemoteHold(), f.media.get(0).last().Direction)
+	}
+	if st := c.State(); st != StateActive {
+		t.Errorf("state %v after the UPDATEs", st)
+	}
+	// SIPp hangs up once it has both answers.
+	ev := wait(t, c, EventEnded, 5*time.Second)
+	if ev.Cause != EndRemote {
+		t.Errorf("end %+v", ev)
+	}
+	s.Wait(10 * time.Second)
+}
+
 // callSIPp runs a SIPp UAC scenario against a fresh line.
 func callSIPp(t *testing.T, scenario string, mod func(*Config), keys map[string]string) (*fixture, *sipptest.Scenario) {
 	t.Helper()
