@@ -30,11 +30,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tipring/tipring/dsp/wav"
+	"github.com/tipring/tipring/sip/internal/proctest"
 )
 
 // Binary is where Debian installs baresip.
@@ -279,7 +279,7 @@ func start(t testing.TB, cfg Config) (*Peer, error) {
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
 	p.cmd.Stdin = nil
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proctest.Prepare(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("baresiptest: start: %w", err)
 	}
@@ -319,23 +319,7 @@ func (p *Peer) stop() {
 	if p.conn != nil {
 		p.conn.Close()
 	}
-	select {
-	case <-p.waited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.waited:
-		return
-	case <-time.After(2 * time.Second):
-	}
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.waited:
-	case <-time.After(stopTimeout):
-		p.t.Errorf("baresiptest: pid %d did not exit", p.cmd.Process.Pid)
-	}
+	proctest.Stop(p.t, "baresiptest", p.cmd, p.waited, 2*time.Second, stopTimeout)
 }
 
 // read parses the netstrings of ctrl_tcp: responses and events.

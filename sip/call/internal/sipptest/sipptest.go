@@ -24,9 +24,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tipring/tipring/sip/internal/proctest"
 )
 
 // Binary is where Debian installs SIPp.
@@ -114,7 +115,7 @@ func Start(t testing.TB, cfg Config) *Scenario {
 	s.cmd.Dir = dir
 	s.cmd.Stdout = s.out
 	s.cmd.Stderr = s.out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proctest.Prepare(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("sipptest: start: %v", err)
 	}
@@ -163,23 +164,7 @@ func (s *Scenario) Wait(d time.Duration) {
 }
 
 func (s *Scenario) stop() {
-	select {
-	case <-s.waited:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.waited:
-		return
-	case <-time.After(2 * time.Second):
-	}
-	_ = s.cmd.Process.Kill()
-	select {
-	case <-s.waited:
-	case <-time.After(5 * time.Second):
-		s.t.Errorf("sipptest: pid %d did not exit", s.cmd.Process.Pid)
-	}
+	proctest.Stop(s.t, "sipptest", s.cmd, s.waited, 2*time.Second, 5*time.Second)
 }
 
 func freePort() (int, error) {
