@@ -33,7 +33,11 @@ var (
 	ErrBusy     = errors.New("sim: the phone is already dialing")
 	ErrOnHook   = errors.New("sim: the phone is on-hook")
 	ErrBadDigit = errors.New("sim: not a dialable digit")
+	ErrAction   = errors.New("sim: unknown hook action")
 )
+
+// MaxDial is the most digits one Dial call takes.
+const MaxDial = 64
 
 // CallerID is what the phone's display shows.
 type CallerID struct {
@@ -128,6 +132,20 @@ func (p *Phone) setHookLocked(off bool) {
 	p.line.SetLoop(off)
 }
 
+// HookAction applies a hook action by name, as the control API and the web
+// page send it: "off" lifts the handset, "on" replaces it, "flash" flashes.
+func (p *Phone) HookAction(ctx context.Context, action string) error {
+	switch action {
+	case "off":
+		return p.SetHook(true)
+	case "on":
+		return p.SetHook(false)
+	case "flash":
+		return p.Flash(ctx)
+	}
+	return fmt.Errorf("%w %q: want off, on or flash", ErrAction, action)
+}
+
 // Flash breaks the loop for a hook flash (400 ms) and returns when done.
 func (p *Phone) Flash(ctx context.Context) error {
 	return p.pulseTrain(ctx, []time.Duration{flashBreak})
@@ -138,6 +156,9 @@ func (p *Phone) Flash(ctx context.Context) error {
 // tones of 0–9, *, #, A–D into the mouthpiece. It returns when the last
 // digit has been sent, or when ctx ends.
 func (p *Phone) Dial(ctx context.Context, digits string, pulse bool) error {
+	if digits == "" || len(digits) > MaxDial {
+		return fmt.Errorf("%w: dial 1 to %d digits", ErrBadDigit, MaxDial)
+	}
 	if pulse {
 		var steps []time.Duration
 		for i, d := range digits {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -291,4 +292,24 @@ func ExampleBoard() {
 	defer b.Close()
 	fmt.Println(len(b.Ports()), "ports;", "phone 1 hook:", b.Phones()[0].State().Hook)
 	// Output: 2 ports; phone 1 hook: on
+}
+
+func TestHookActionAndDialLimits(t *testing.T) {
+	b := newBoard(t, 1)
+	p := b.Phones()[0]
+	ctx := context.Background()
+	if err := p.HookAction(ctx, "sideways"); !errors.Is(err, ErrAction) {
+		t.Fatalf("unknown action: %v", err)
+	}
+	if err := p.HookAction(ctx, "off"); err != nil || p.State().Hook != "off" {
+		t.Fatalf("off: %v, hook %s", err, p.State().Hook)
+	}
+	for _, d := range []string{"", strings.Repeat("1", MaxDial+1)} {
+		if err := p.Dial(ctx, d, false); !errors.Is(err, ErrBadDigit) {
+			t.Fatalf("dialing %d digits: %v", len(d), err)
+		}
+	}
+	if err := p.HookAction(ctx, "on"); err != nil || p.State().Hook != "on" {
+		t.Fatalf("on: %v", err)
+	}
 }

@@ -129,19 +129,7 @@ func (a *api) hook(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	var err error
-	switch req.State {
-	case "off":
-		err = p.SetHook(true)
-	case "on":
-		err = p.SetHook(false)
-	case "flash":
-		err = p.Flash(r.Context())
-	default:
-		httpError(w, http.StatusBadRequest, fmt.Sprintf("state %q is not off, on or flash", req.State))
-		return
-	}
-	a.reply(w, err, p)
+	a.reply(w, p.HookAction(r.Context(), req.State), p)
 }
 
 func (a *api) dial(w http.ResponseWriter, r *http.Request) {
@@ -154,10 +142,6 @@ func (a *api) dial(w http.ResponseWriter, r *http.Request) {
 		Method string `json:"method"`
 	}
 	if !decodeJSON(w, r, &req) {
-		return
-	}
-	if req.Digits == "" || len(req.Digits) > 64 {
-		httpError(w, http.StatusBadRequest, "digits must be 1 to 64 characters")
 		return
 	}
 	var pulse bool
@@ -218,7 +202,7 @@ func (a *api) reply(w http.ResponseWriter, err error, p *sim.Phone) {
 		writeJSON(w, http.StatusOK, p.State())
 	case errors.Is(err, sim.ErrBusy), errors.Is(err, sim.ErrOnHook):
 		httpError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, sim.ErrBadDigit), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, sim.ErrBadDigit), errors.Is(err, sim.ErrAction), errors.Is(err, io.ErrUnexpectedEOF):
 		httpError(w, http.StatusBadRequest, err.Error())
 	default:
 		httpError(w, http.StatusInternalServerError, err.Error())

@@ -414,18 +414,7 @@ func (s *Server) simHook(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	var err error
-	switch r.PostFormValue("state") {
-	case "off":
-		err = p.SetHook(true)
-	case "on":
-		err = p.SetHook(false)
-	case "flash":
-		err = p.Flash(r.Context())
-	default:
-		err = errors.New("unknown hook action")
-	}
-	back(w, r, err)
+	back(w, r, p.HookAction(r.Context(), r.PostFormValue("state")))
 }
 
 func (s *Server) simDial(w http.ResponseWriter, r *http.Request) {
@@ -433,10 +422,5 @@ func (s *Server) simDial(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	digits := r.PostFormValue("digits")
-	if digits == "" || len(digits) > 64 {
-		back(w, r, errors.New("type 1 to 64 digits"))
-		return
-	}
-	back(w, r, p.Dial(r.Context(), digits, r.PostFormValue("method") == "pulse"))
+	back(w, r, p.Dial(r.Context(), r.PostFormValue("digits"), r.PostFormValue("method") == "pulse"))
 }
