@@ -225,6 +225,8 @@ type Call struct {
 	setupHeaders []sip.Header            // extra INVITE headers (Replaces, Referred-By)
 	setupDone    chan struct{}           // closed when the INVITE got its final response
 	hook         func(Event)             // reports set-up events to a referral
+	held         int                     // requests being handled: events wait (holdEvents)
+	deferred     []Event                 // events waiting for a response to go out
 	nudge        chan struct{}           // wakes runUAC for a CANCEL
 
 	// Incoming call set-up and server INVITEs in the dialog.
@@ -336,7 +338,9 @@ func (c *Call) Events() <-chan Event { return c.events }
 // Done is closed when the call has ended.
 func (c *Call) Done() <-chan struct{} { return c.done }
 
-// emitLocked queues an event; c.mu is held.
+// emitLocked queues an event; c.mu is held. While a request of the far
+// end's is being handled the event waits for the handler's response to
+// go out (see holdEvents).
 func (c *Call) emitLocked(ev Event) {
 	if c.ended {
 		return
@@ -347,11 +351,46 @@ func (c *Call) emitLocked(ev Event) {
 			c.hook = nil
 		}
 	}
+	if c.held > 0 {
+		c.deferred = append(c.deferred, ev)
+		return
+	}
+	c.sendLocked(ev)
+}
+
+func (c *Call) sendLocked(ev Event) {
 	select {
 	case c.events <- ev:
 	default:
 		c.log.Warn("call event dropped: reader too slow", "event", ev.Kind.String())
 	}
+}
+
+// holdEvents starts handling a request from the far end: the events it
+// causes reach the controller only when releaseEvents runs, after the
+// handler has sent its response. A controller that reacts to an event —
+// hangs up on a transfer's final NOTIFY, say — can then never get its own
+// request onto the wire ahead of the response the far end is waiting for.
+// Handlers call it first and defer releaseEvents.
+func (c *Call) holdEvents() {
+	c.mu.Lock()
+	c.held++
+	c.mu.Unlock()
+}
+
+func (c *Call) releaseEvents() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held--
+	if c.held > 0 {
+		return
+	}
+	if !c.ended {
+		for _, ev := range c.deferred {
+			c.sendLocked(ev)
+		}
+	}
+	c.deferred = nil
 }
 
 func (c *Call) emit(ev Event) {
@@ -369,6 +408,10 @@ func (c *Call) end(ev Event) {
 		return
 	}
 	ev.Kind = EventEnded
+	for _, d := range c.deferred { // what the call reported before it ended
+		c.sendLocked(d)
+	}
+	c.deferred = nil
 	if c.hook != nil {
 		c.hook(ev)
 		c.hook = nil

@@ -58,6 +58,8 @@ func (c *Call) onRequest(req *sip.Request, tx sip.ServerTransaction) {
 		c.onPrack(req, tx)
 		return
 	}
+	c.holdEvents()
+	defer c.releaseEvents()
 	c.mu.Lock()
 	if c.ended {
 		res := c.responseLocked(req, 481)
@@ -171,6 +173,8 @@ func (c *Call) answerOfferLocked(offer []byte) (int, []byte) {
 // offer is out, 500 with Retry-After while another INVITE of the peer's
 // is unfinished, else an answer (or, without an offer, our offer).
 func (c *Call) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c.holdEvents()
+	defer c.releaseEvents()
 	c.mu.Lock()
 	var res *sip.Response
 	switch {

@@ -110,15 +110,13 @@ func (c *Call) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if final {
 		c.referring = false
 	}
+	// The event reaches the controller after our 200 (holdEvents in
+	// onRequest), so a controller that hangs up on the final report
+	// cannot get its BYE out ahead of it.
+	c.emitLocked(Event{Kind: EventTransferProgress, Code: code, Reason: reason, Final: final})
 	res := c.responseLocked(req, 200)
 	c.mu.Unlock()
-	// Answer the NOTIFY before telling the controller: a controller that
-	// hangs up on the final report must not get its BYE out ahead of the
-	// 200 the notifier is waiting for.
 	c.reply(tx, res)
-	c.mu.Lock()
-	c.emitLocked(Event{Kind: EventTransferProgress, Code: code, Reason: reason, Final: final})
-	c.mu.Unlock()
 }
 
 // Referral is a request of the far end's to call someone (an incoming
