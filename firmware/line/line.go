@@ -49,7 +49,6 @@ type Line struct {
 	log     *slog.Logger
 
 	state atomic.Int32 // State
-	hook  atomic.Int32 // hal.Hook, as last reported
 }
 
 // New returns the call control for port with the country's tone plan.
@@ -71,7 +70,7 @@ type Status struct {
 
 // Status returns the line's current status.
 func (l *Line) Status() Status {
-	return Status{Port: l.port.Number, Hook: hal.Hook(l.hook.Load()).String(), State: State(l.state.Load()).String(),
+	return Status{Port: l.port.Number, Hook: l.port.Line.Hook().String(), State: State(l.state.Load()).String(),
 		Underruns: l.port.PCM.Underruns()}
 }
 
@@ -121,7 +120,6 @@ func (l *Line) control(ctx context.Context) error {
 			case hal.EventOffHook:
 				l.offHook()
 			case hal.EventOnHook:
-				l.hook.Store(int32(hal.OnHook))
 				l.state.Store(int32(StateOnHook))
 			case hal.EventFault:
 				l.log.Warn("line fault", "err", ev.Err)
@@ -131,7 +129,6 @@ func (l *Line) control(ctx context.Context) error {
 }
 
 func (l *Line) offHook() {
-	l.hook.Store(int32(hal.OffHook))
 	l.state.Store(int32(StateDialTone))
 }
 
