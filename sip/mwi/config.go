@@ -1,0 +1,160 @@
+package mwi
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of a Config, and the timing of refreshes and retries.
+//
+// A subscription granted for g is refreshed after max(g/2, g−5 min), but
+// no later than g−5 s when g exceeds 10 s — the schedule package ua uses
+// for registrations. After the n-th consecutive failure the next attempt
+// waits a random time between half and all of min(RetryMax,
+// RetryBase·2^(n−1)); a Retry-After (header or retry-after parameter)
+// replaces that wait, capped at maxRetryAfter.
+const (
+	defaultExpires        = time.Hour
+	defaultRetryBase      = 30 * time.Second
+	defaultRetryMax       = 30 * time.Minute
+	defaultRequestTimeout = 32 * time.Second // Timer F, 64·T1
+	maxRetryAfter         = time.Hour
+	refreshLead           = 5 * time.Minute
+	minRefreshLead        = 5 * time.Second
+	// unsubscribeTimeout bounds the un-SUBSCRIBE when a subscription's
+	// context ends without Stop.
+	unsubscribeTimeout = 5 * time.Second
+	// maxRounds bounds the requests of one attempt: challenges and 423.
+	maxRounds = 6
+)
+
+// Config is one line's mailbox subscription: its SIP identity, modelled
+// on ua.Account, and where SUBSCRIBEs go.
+type Config struct {
+	// User is the user part of the address of record sip:User@Domain
+	// that is subscribed to, and the Request-URI user unsolicited
+	// NOTIFYs for this line are routed by.
+	User string
+	// AuthUser is the digest user name; default User.
+	AuthUser string
+	// Password is the digest password. It is never logged.
+	Password string
+	// Domain is the address-of-record domain.
+	Domain string
+	// DisplayName goes into From and To.
+	DisplayName string
+	// Proxy is where SUBSCRIBEs outside the dialog are sent, host:port;
+	// default Domain at the transport's default port (5061 for TLS,
+	// 5060 otherwise). It is usually the registrar.
+	Proxy string
+	// Transport is "udp", "tcp" or "tls"; default "tls".
+	Transport string
+	// Expires is the subscription lifetime asked for; default one hour.
+	// The notifier may grant less, or demand more with 423.
+	Expires time.Duration
+	// RetryBase and RetryMax shape the backoff after failures (defaults
+	// 30 s and 30 min).
+	RetryBase, RetryMax time.Duration
+	// RequestTimeout bounds one SUBSCRIBE transaction; default 32 s.
+	RequestTimeout time.Duration
+	// UnsolicitedOnly sends no SUBSCRIBE: the line only takes the
+	// unsolicited NOTIFYs its PBX sends to the registered contact.
+	UnsolicitedOnly bool
+	// Logger receives the subscription's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+func (cfg *Config) normalize() error {
+	if cfg.User == "" || cfg.Domain == "" {
+		return fmt.Errorf("%w: user and domain are required", ErrInvalidConfig)
+	}
+	if strings.ContainsAny(cfg.User, "@:;<>?& \t\r\n") || strings.ContainsAny(cfg.Domain, "@;<>? \t\r\n/") {
+		return fmt.Errorf("%w: bad character in user %q or domain %q", ErrInvalidConfig, cfg.User, cfg.Domain)
+	}
+	if cfg.AuthUser == "" {
+		cfg.AuthUser = cfg.User
+	}
+	cfg.Transport = strings.ToLower(cfg.Transport)
+	switch cfg.Transport {
+	case "":
+		cfg.Transport = "tls"
+	case "udp", "tcp", "tls":
+	default:
+		return fmt.Errorf("%w: transport %q (want udp, tcp or tls)", ErrInvalidConfig, cfg.Transport)
+	}
+	if cfg.Proxy == "" {
+		cfg.Proxy = cfg.Domain
+	}
+	host, port, err := splitHostPort(cfg.Proxy)
+	if err != nil {
+		return fmt.Errorf("%w: proxy: %w", ErrInvalidConfig, err)
+	}
+	if port == 0 {
+		port = defaultPort(cfg.Transport)
+	}
+	cfg.Proxy = net.JoinHostPort(host, strconv.Itoa(port))
+	if cfg.Expires <= 0 {
+		cfg.Expires = defaultExpires
+	}
+	cfg.Expires = max(cfg.Expires.Truncate(time.Second), time.Second)
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = defaultRetryBase
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = defaultRetryMax
+	}
+	cfg.RetryMax = max(cfg.RetryMax, cfg.RetryBase)
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	return nil
+}
+
+func defaultPort(transport string) int {
+	if transport == "tls" {
+		return 5061
+	}
+	return 5060
+}
+
+// splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port"; port 0
+// means none was given.
+func splitHostPort(s string) (string, int, error) {
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil || n == 0 || h == "" {
+			return "", 0, fmt.Errorf("bad host or port in %q", s)
+		}
+		return h, int(n), nil
+	}
+	h := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if h == "" || strings.ContainsAny(h, "[]/ ") {
+		return "", 0, fmt.Errorf("bad host %q", s)
+	}
+	return h, 0, nil
+}
+
+// backoff returns the wait after the n-th consecutive failure (n ≥ 1);
+// rnd returns a uniform number in [0, 1).
+func backoff(base, limit time.Duration, n int, rnd func() float64) time.Duration {
+	d := base
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	return d/2 + time.Duration(rnd()*float64(d/2))
+}
+
+// refreshDelay returns how long after a subscription is granted for g it
+// is refreshed.
+func refreshDelay(g time.Duration) time.Duration {
+	d := max(g/2, g-refreshLead)
+	if g > 2*minRefreshLead {
+		d = min(d, g-minRefreshLead)
+	}
+	return d
+}
