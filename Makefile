@@ -78,3 +78,4 @@ fuzz:
 
 clean:
 	rm -rf $(BIN)
+include tools/deb/deb.mk
