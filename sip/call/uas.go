@@ -18,9 +18,9 @@ const mediaTimeout = 5 * time.Second
 
 // reasons are the reason phrases of the responses this package sends.
 var reasons = map[int]string{
-	180: "Ringing", 183: "Session Progress", 200: "OK", 202: "Accepted",
+	180: "Ringing", 183: "Session Progress", 200: "OK", 202: "Accepted", 302: "Moved Temporarily",
 	400: "Bad Request", 403: "Forbidden", 404: "Not Found", 415: "Unsupported Media Type",
-	420: "Bad Extension", 422: "Session Interval Too Small", 480: "Temporarily Unavailable",
+	420: "Bad Extension", 422: "Session Interval Too Small", 433: "Anonymity Disallowed", 480: "Temporarily Unavailable",
 	481: "Call/Transaction Does Not Exist", 486: "Busy Here", 487: "Request Terminated",
 	488: "Not Acceptable Here", 491: "Request Pending", 500: "Server Internal Error",
 	503: "Service Unavailable", 504: "Server Time-out", 600: "Busy Everywhere", 603: "Decline",
@@ -362,10 +362,36 @@ func (c *Call) Reject(code int) error {
 	return c.rejectWith(code, EndLocal)
 }
 
-func (c *Call) rejectWith(code int, cause EndCause) error {
+// Redirect sends an incoming call not yet answered elsewhere: 302 Moved
+// Temporarily with target in its Contact (RFC 3261 §21.3.3), which the
+// caller (or its proxy) calls instead. target is a number or user, called
+// at the line's domain, or a sip:, sips: or tel: URI; this is how a line
+// forwards calls. The call ends with EndLocal and Code 302.
+func (c *Call) Redirect(target string) error {
+	uri, err := c.line.targetURI(target)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	switch {
+	case c.ended:
+		c.mu.Unlock()
+		return ErrEnded
+	case c.dir != Incoming || c.state != StateOffered && c.state != StateRinging:
+		c.mu.Unlock()
+		return ErrState
+	}
+	c.mu.Unlock()
+	return c.rejectWith(302, EndLocal, &sip.ContactHeader{Address: uri})
+}
+
+func (c *Call) rejectWith(code int, cause EndCause, extra ...sip.Header) error {
 	c.mu.Lock()
 	srv := c.initial
 	res := c.responseLocked(srv.req, code)
+	for _, h := range extra {
+		res.AppendHeader(h)
+	}
 	res.SetBody(nil)
 	c.mu.Unlock()
 	err := srv.tx.Respond(res)
