@@ -37,6 +37,9 @@ type gateway struct {
 	board    board.Board // nil when it failed to open
 	boardErr error
 	lines    []*line.Line
+	sip      *sipStack // nil without a registrar or accounts
+	sipErr   error     // why the SIP stack did not start
+	history  *line.History
 
 	ln  net.Listener
 	srv *http.Server
@@ -81,8 +84,45 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	if g.board != nil {
 		ports = g.board.Ports()
 	}
+	g.history, err = line.NewHistory(filepath.Join(filepath.Dir(cfgPath), "calls.jsonl"), 0)
+	if err != nil {
+		log.Warn("call history not kept on disk", "err", err)
+		g.history, _ = line.NewHistory("", 0)
+	}
+	if len(ports) > 0 {
+		g.sip, err = startSIP(lineCtx, cfg, cfgPath, log)
+		if err != nil {
+			// Like a board that does not answer, a SIP setup that cannot
+			// start leaves the page up to say why; the ports still reach
+			// each other.
+			g.sipErr = err
+			log.Error("SIP failed: the lines run without their accounts; see the status page", "err", err)
+		}
+	}
+	exchange := line.NewExchange()
 	for _, p := range ports {
-		l := line.New(p, country, log)
+		lcfg, err := lineConfig(cfg, p, country)
+		if err != nil {
+			g.abort()
+			return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
+		lcfg.Exchange, lcfg.History, lcfg.Logger = exchange, g.history, log
+		if g.sip != nil {
+			if cl := g.sip.lines[p.Number]; cl != nil {
+				lcfg.Network = line.NewSIPNetwork(lineCtx, cl)
+			}
+		}
+		port := p.Number
+		lcfg.OnFeatures = func(f line.Features) {
+			if err := saveFeatures(g.store, port, f); err != nil {
+				log.Info("feature change not saved", "line", port, "err", err)
+			}
+		}
+		l, err := line.New(lcfg)
+		if err != nil {
+			g.abort()
+			return nil, err
+		}
 		g.lines = append(g.lines, l)
 		g.lineWG.Add(1)
 		go func() {
@@ -130,6 +170,7 @@ func (g *gateway) abort() {
 	g.ln.Close()
 	g.cancelLines()
 	g.lineWG.Wait()
+	g.sip.close(context.Background())
 	g.closeBoard()
 }
 
@@ -158,6 +199,7 @@ func (g *gateway) wait(ctx context.Context) error {
 	g.wg.Wait()
 	g.cancelLines()
 	g.lineWG.Wait()
+	g.sip.close(context.Background())
 	err := g.closeBoard()
 	g.errMu.Lock()
 	defer g.errMu.Unlock()
@@ -188,6 +230,7 @@ func (g *gateway) routes() (http.Handler, error) {
 		BoardError: boardErr,
 		Started:    g.started,
 		Lines:      g.lineStatus,
+		Calls:      g.history.List,
 		Phones:     phones,
 		Secure:     g.secure,
 		Logger:     g.log,
@@ -203,6 +246,18 @@ func (g *gateway) lineStatus() []line.Status {
 	out := make([]line.Status, len(g.lines))
 	for i, l := range g.lines {
 		out[i] = l.Status()
+		if g.sipErr != nil {
+			out[i].Registration, out[i].RegistrationError = "failed", g.sipErr.Error()
+		}
+		if g.sip != nil {
+			if r := g.sip.regs[l.Port()]; r != nil {
+				st := r.State()
+				out[i].Registration = st.Status.String()
+				if st.Err != nil {
+					out[i].RegistrationError = st.Err.Error()
+				}
+			}
+		}
 	}
 	return out
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/tipring/tipring/dsp/tone"
+	"github.com/tipring/tipring/firmware/line/digitmap"
 )
 
 // Version is the schema version this build writes.
@@ -55,23 +56,123 @@ type Web struct {
 
 // SIP is the account-independent SIP setup.
 type SIP struct {
-	Listen    string `toml:"listen"`    // UDP and TCP here; TLS on the next port
-	Registrar string `toml:"registrar"` // host[:port]
-	Transport string `toml:"transport"` // udp | tcp | tls
-	CAFile    string `toml:"ca_file"`   // trust anchor for the server's certificate
+	Listen          string   `toml:"listen"`           // UDP and TCP here; TLS on the next port
+	Registrar       string   `toml:"registrar"`        // host[:port]; empty = lines do not register (local calls only)
+	BackupRegistrar string   `toml:"backup_registrar"` // host[:port], tried when the registrar fails
+	OutboundProxy   string   `toml:"outbound_proxy"`   // host[:port] every request goes through
+	Domain          string   `toml:"domain"`           // address-of-record domain; default the registrar's host
+	Transport       string   `toml:"transport"`        // udp | tcp | tls
+	CAFile          string   `toml:"ca_file"`          // trust anchor for the server's certificate
+	SRTP            string   `toml:"srtp"`             // off | optional | required
+	Codecs          []string `toml:"codecs"`           // in order of preference: pcmu, pcma
+	DTMF            string   `toml:"dtmf"`             // rfc4733 | info | inband
+	PtimeMS         int      `toml:"ptime_ms"`         // 10, 20 or 30
+	RTPPortMin      int      `toml:"rtp_port_min"`     // even RTP ports are taken from this range
+	RTPPortMax      int      `toml:"rtp_port_max"`
+	RegisterExpires int      `toml:"register_expires_s"` // binding lifetime asked for
+	MWI             bool     `toml:"mwi_subscribe"`      // SUBSCRIBE to message-summary for each line
 }
 
 // Region holds the country-dependent behaviour of the lines.
 type Region struct {
 	Country string `toml:"country"` // ISO code of the tone plan: us, uk, de, …
+	// CallerID is the caller-ID standard: bellcore, etsi-fsk, etsi-dtmf,
+	// bt, or "off"; empty means the country's usual one.
+	CallerID string `toml:"caller_id"`
+	// CallerIDAlert is how ETSI caller ID is announced: ring (after the
+	// first ring), dtas (dual-tone alert before ringing), rpas (ring pulse
+	// before ringing); empty means dtas.
+	CallerIDAlert string `toml:"caller_id_alert"`
+	// CallerIDPolarity reverses the line before ETSI or DTMF caller ID.
+	CallerIDPolarity bool `toml:"caller_id_polarity_reversal"`
+	// FlashMinMS and FlashMaxMS bound a hook flash: shorter breaks are dial
+	// pulses, longer ones hang up.
+	FlashMinMS int `toml:"flash_min_ms"`
+	FlashMaxMS int `toml:"flash_max_ms"`
+	// HowlerAfterS is how long a phone left off the hook after a call or a
+	// failed dial hears busy or congestion before the howler.
+	HowlerAfterS int `toml:"howler_after_s"`
 }
 
-// Line is one port's account.
+// Line is one port's account and features.
 type Line struct {
 	Port        int    `toml:"port"`
 	User        string `toml:"user"`
 	Password    string `toml:"password"`
+	AuthUser    string `toml:"auth_user"` // digest user name; default user
 	DisplayName string `toml:"display_name"`
+	// Extension is the number other ports of this gateway dial to reach
+	// this one without a server; default "**" and the port number.
+	Extension string `toml:"extension"`
+	// DigitMap decides when a dialed number is complete (Cisco/SPA
+	// syntax); empty means DefaultDigitMap.
+	DigitMap string `toml:"digit_map"`
+	// CallerID sends the calling party's name and number to the phone.
+	CallerID bool `toml:"caller_id"`
+	// CallWaiting lets a second call in during a call; without it the
+	// second caller hears busy.
+	CallWaiting bool `toml:"call_waiting"`
+	// DND rejects incoming calls (the phone hears stutter dial tone).
+	DND bool `toml:"dnd"`
+	// AnonymousReject refuses callers who withhold their number.
+	AnonymousReject bool `toml:"anonymous_reject"`
+	// ForwardAlways, ForwardBusy and ForwardNoAnswer send incoming calls
+	// to another number: always, when the line is busy, or after
+	// ForwardNoAnswerS seconds of ringing.
+	ForwardAlways    string `toml:"forward_always"`
+	ForwardBusy      string `toml:"forward_busy"`
+	ForwardNoAnswer  string `toml:"forward_no_answer"`
+	ForwardNoAnswerS int    `toml:"forward_no_answer_s"`
+	// Hotline is dialed as soon as the phone goes off the hook; with
+	// WarmlineS > 0 only when no digit is dialed for that many seconds.
+	Hotline   string `toml:"hotline"`
+	WarmlineS int    `toml:"warmline_s"`
+}
+
+// DefaultDigitMap is the digit map of a line that sets none: emergency
+// numbers at once, North American numbers by their length, feature codes,
+// local extensions, and anything else after the short timer or #.
+const DefaultDigitMap = "(911S0|1[2-9]xxxxxxxxx|[2-9]xxxxxx|*xx|**x.T|xx.T|x.#)"
+
+// DefaultExtension is the local extension of port n when none is set.
+func DefaultExtension(n int) string { return "**" + strconv.Itoa(n) }
+
+// Ext returns the line's local extension.
+func (l Line) Ext() string {
+	if l.Extension != "" {
+		return l.Extension
+	}
+	return DefaultExtension(l.Port)
+}
+
+// Map returns the line's digit map.
+func (l Line) Map() string {
+	if l.DigitMap != "" {
+		return l.DigitMap
+	}
+	return DefaultDigitMap
+}
+
+// lineDefaults are the values of a [[line]] key that is absent. The
+// decoder starts each array entry from zero values, so booleans that are on
+// by default are set after decoding from the keys the file lacks.
+func lineDefaults(l *Line, present func(key string) bool) {
+	if !present("caller_id") {
+		l.CallerID = true
+	}
+	if !present("call_waiting") {
+		l.CallWaiting = true
+	}
+	if !present("forward_no_answer_s") {
+		l.ForwardNoAnswerS = 20
+	}
+}
+
+// NewLine returns a line for port with the defaults a file gets.
+func NewLine(port int) Line {
+	l := Line{Port: port}
+	lineDefaults(&l, func(string) bool { return false })
+	return l
 }
 
 // Default returns the configuration a fresh simulated gateway starts with.
@@ -80,8 +181,9 @@ func Default() Config {
 		Version: Version,
 		Board:   Board{Name: "sim", Ports: 2},
 		Web:     Web{Listen: "127.0.0.1:8080"},
-		SIP:     SIP{Listen: "127.0.0.1:5060", Transport: "tls"},
-		Region:  Region{Country: "us"},
+		SIP: SIP{Listen: "127.0.0.1:5060", Transport: "tls", SRTP: "optional", Codecs: []string{"pcmu", "pcma"},
+			DTMF: "rfc4733", PtimeMS: 20, RTPPortMin: 16384, RTPPortMax: 32767, RegisterExpires: 3600, MWI: true},
+		Region: Region{Country: "us", FlashMinMS: 100, FlashMaxMS: 800, HowlerAfterS: 30},
 	}
 }
 
@@ -154,12 +256,16 @@ func Parse(name string, data []byte) (Config, error) {
 	if c.Version == 0 {
 		c.Version = Version // files from before versioning are version 1
 	}
+	lines := keyLines(data)
+	for i := range c.Lines {
+		prefix := fmt.Sprintf("line[%d].", i+1)
+		lineDefaults(&c.Lines[i], func(key string) bool { _, ok := lines[prefix+key]; return ok })
+	}
 	if c.Version > Version {
 		return Config{}, &Error{File: name, Line: keyLines(data)["version"], Key: "version",
 			Msg: fmt.Sprintf("file is version %d, this firmware understands up to %d", c.Version, Version)}
 	}
 	if errs := c.validate(); len(errs) > 0 {
-		lines := keyLines(data)
 		for _, e := range errs {
 			e.File = name
 			e.Line = lines[e.Key]
@@ -218,14 +324,76 @@ func (c *Config) validate() Errors {
 			bad("sip.registrar", "%v", err)
 		}
 	}
+	for _, k := range []struct{ key, v string }{{"sip.backup_registrar", c.SIP.BackupRegistrar}, {"sip.outbound_proxy", c.SIP.OutboundProxy}} {
+		if k.v != "" {
+			if err := checkHostPort(k.v, false); err != nil {
+				bad(k.key, "%v", err)
+			}
+		}
+	}
+	if d := c.SIP.Domain; d != "" && (len(d) > 253 || strings.ContainsAny(d, " /\\@:;<>\"")) {
+		bad("sip.domain", "%q is not a domain name or address", d)
+	}
 	switch c.SIP.Transport {
 	case "udp", "tcp", "tls":
 	default:
 		bad("sip.transport", "%q is not one of udp, tcp, tls", c.SIP.Transport)
 	}
+	switch c.SIP.SRTP {
+	case "off", "optional", "required":
+	default:
+		bad("sip.srtp", "%q is not one of off, optional, required", c.SIP.SRTP)
+	}
+	if len(c.SIP.Codecs) == 0 {
+		bad("sip.codecs", "must name at least one codec (pcmu, pcma)")
+	}
+	for i, cd := range c.SIP.Codecs {
+		if cd != "pcmu" && cd != "pcma" {
+			bad("sip.codecs", "codec %d, %q, is not pcmu or pcma", i+1, cd)
+		}
+	}
+	switch c.SIP.DTMF {
+	case "rfc4733", "info", "inband":
+	default:
+		bad("sip.dtmf", "%q is not one of rfc4733, info, inband", c.SIP.DTMF)
+	}
+	switch c.SIP.PtimeMS {
+	case 10, 20, 30:
+	default:
+		bad("sip.ptime_ms", "%d is not 10, 20 or 30", c.SIP.PtimeMS)
+	}
+	if c.SIP.RTPPortMin < 1024 || c.SIP.RTPPortMin > 65534 {
+		bad("sip.rtp_port_min", "%d is out of range 1024…65534", c.SIP.RTPPortMin)
+	}
+	if c.SIP.RTPPortMax < c.SIP.RTPPortMin+3 || c.SIP.RTPPortMax > 65535 {
+		bad("sip.rtp_port_max", "%d must be at least rtp_port_min+3 and at most 65535", c.SIP.RTPPortMax)
+	}
+	if e := c.SIP.RegisterExpires; e < 60 || e > 86400 {
+		bad("sip.register_expires_s", "%d is out of range 60…86400", e)
+	}
 	if _, err := tone.Lookup(c.Region.Country); err != nil {
 		bad("region.country", "%v", err)
 	}
+	switch c.Region.CallerID {
+	case "", "off", "bellcore", "etsi-fsk", "etsi-dtmf", "bt":
+	default:
+		bad("region.caller_id", "%q is not one of bellcore, etsi-fsk, etsi-dtmf, bt, off", c.Region.CallerID)
+	}
+	switch c.Region.CallerIDAlert {
+	case "", "ring", "dtas", "rpas":
+	default:
+		bad("region.caller_id_alert", "%q is not one of ring, dtas, rpas", c.Region.CallerIDAlert)
+	}
+	if c.Region.FlashMinMS < 40 || c.Region.FlashMinMS > 500 {
+		bad("region.flash_min_ms", "%d is out of range 40…500", c.Region.FlashMinMS)
+	}
+	if c.Region.FlashMaxMS <= c.Region.FlashMinMS || c.Region.FlashMaxMS > 2000 {
+		bad("region.flash_max_ms", "%d must be above flash_min_ms and at most 2000", c.Region.FlashMaxMS)
+	}
+	if c.Region.HowlerAfterS < 5 || c.Region.HowlerAfterS > 600 {
+		bad("region.howler_after_s", "%d is out of range 5…600", c.Region.HowlerAfterS)
+	}
+	exts := map[string]int{}
 	seen := map[int]int{}
 	for i, l := range c.Lines {
 		key := fmt.Sprintf("line[%d]", i+1)
@@ -243,8 +411,57 @@ func (c *Config) validate() Errors {
 		if strings.ContainsAny(l.DisplayName, "\r\n\"") {
 			bad(key+".display_name", "must not contain quotes or line breaks")
 		}
+		if l.AuthUser != "" && strings.ContainsAny(l.AuthUser, "\r\n\"") {
+			bad(key+".auth_user", "must not contain quotes or line breaks")
+		}
+		if e := l.Extension; e != "" && !isDialString(e) {
+			bad(key+".extension", "%q may hold only 0-9, * and #", e)
+		}
+		if j, dup := exts[l.Ext()]; dup {
+			bad(key+".extension", "%q is already the extension of line[%d]", l.Ext(), j)
+		}
+		exts[l.Ext()] = i + 1
+		if l.DigitMap != "" {
+			if _, err := digitmap.Parse(l.DigitMap); err != nil {
+				bad(key+".digit_map", "%v", err)
+			}
+		}
+		for _, f := range []struct{ name, v string }{{"forward_always", l.ForwardAlways}, {"forward_busy", l.ForwardBusy}, {"forward_no_answer", l.ForwardNoAnswer}, {"hotline", l.Hotline}} {
+			if f.v != "" && !isTarget(f.v) {
+				bad(key+"."+f.name, "%q is not a number or SIP address", f.v)
+			}
+		}
+		if l.ForwardNoAnswerS < 5 || l.ForwardNoAnswerS > 300 {
+			bad(key+".forward_no_answer_s", "%d is out of range 5…300", l.ForwardNoAnswerS)
+		}
+		if l.WarmlineS < 0 || l.WarmlineS > 60 {
+			bad(key+".warmline_s", "%d is out of range 0…60", l.WarmlineS)
+		} else if l.WarmlineS > 0 && l.Hotline == "" {
+			bad(key+".warmline_s", "needs a hotline number to dial")
+		}
 	}
 	return errs
+}
+
+// isDialString reports whether s holds only keypad characters.
+func isDialString(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '*' && c != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// isTarget accepts a number to dial or a SIP address (user@host, sip:…).
+func isTarget(s string) bool {
+	if isDialString(s) || (len(s) > 1 && s[0] == '+' && isDialString(s[1:])) {
+		return true
+	}
+	return len(s) <= 256 && !strings.ContainsAny(s, " \t\r\n<>\"") && (strings.Contains(s, "@") || strings.HasPrefix(s, "sip:") || strings.HasPrefix(s, "sips:"))
 }
 
 // checkHostPort accepts host:port; with needPort false a bare host is fine.

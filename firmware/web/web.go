@@ -48,10 +48,12 @@ type Options struct {
 	BoardError string
 	Started    time.Time
 	Lines      func() []line.Status
-	Phones     []*sim.Phone // the simulated board's phones, or nil
-	Secure     bool         // served over HTTPS: cookies get the Secure flag
-	Logger     *slog.Logger
-	Now        func() time.Time // the clock; time.Now when nil
+	// Calls returns the call log, newest first; nil means none is kept.
+	Calls  func() []line.Record
+	Phones []*sim.Phone // the simulated board's phones, or nil
+	Secure bool         // served over HTTPS: cookies get the Secure flag
+	Logger *slog.Logger
+	Now    func() time.Time // the clock; time.Now when nil
 }
 
 // Server serves the web page and API.
@@ -73,6 +75,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Lines == nil {
 		o.Lines = func() []line.Status { return nil }
+	}
+	if o.Calls == nil {
+		o.Calls = func() []line.Record { return nil }
 	}
 	t, err := template.New("").Funcs(template.FuncMap{
 		"dbm0": func(v float64) string { return fmt.Sprintf("%.0f dBm0", v) },
@@ -102,6 +107,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /ui/state.json", s.page(s.stateJSON))
 	mux.HandleFunc("GET /api/status", s.apiStatus)
 	mux.HandleFunc("GET /metrics", s.apiAuth(s.metrics))
+	mux.HandleFunc("GET /api/calls", s.apiAuth(s.apiCalls))
 	return headers(mux)
 }
 
@@ -389,6 +395,42 @@ func (s *Server) apiAuth(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) {
 	s.apiAuth(func(w http.ResponseWriter, r *http.Request) { s.writeStatus(w, false) })(w, r)
+}
+
+// apiCalls returns the call log, newest first: ?limit=N keeps the newest N,
+// ?port=N only one line's calls.
+func (s *Server) apiCalls(w http.ResponseWriter, r *http.Request) {
+	recs := s.o.Calls()
+	if v := r.URL.Query().Get("port"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			http.Error(w, "port: not a number", http.StatusBadRequest)
+			return
+		}
+		kept := recs[:0:0]
+		for _, rec := range recs {
+			if rec.Port == n {
+				kept = append(kept, rec)
+			}
+		}
+		recs = kept
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			http.Error(w, "limit: not a count", http.StatusBadRequest)
+			return
+		}
+		recs = recs[:min(n, len(recs))]
+	}
+	if recs == nil {
+		recs = []line.Record{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(struct {
+		Calls []line.Record `json:"calls"`
+	}{recs})
 }
 
 func (s *Server) phone(w http.ResponseWriter, r *http.Request) *sim.Phone {

@@ -264,7 +264,7 @@ func TestAPIStatusBasicAuth(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"lines":[{"port":1,"hook":"on","state":"idle","pcmUnderruns":0}]`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"lines":[{"port":1,"hook":"on","state":"idle",`) {
 		t.Fatalf("status: %s %s", resp.Status, b)
 	}
 	req.SetBasicAuth("root", "green-Valley-77")
