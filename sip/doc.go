@@ -22,6 +22,6 @@
 //     carrying their audio in a media session.
 //
 // Tests run against real peers that this project did not write: a Kamailio
-// registrar and proxy started on loopback by sip/internal/kamailiotest,
-// with certificates from sip/internal/testca, baresip and SIPp.
+// registrar and proxy started on loopback by sip/siptest/kamailiotest,
+// with certificates from sip/siptest/testca, baresip and SIPp.
 package sip

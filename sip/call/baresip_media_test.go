@@ -14,9 +14,9 @@ import (
 	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/wav"
 	"github.com/tipring/tipring/hal"
-	"github.com/tipring/tipring/sip/call/internal/baresiptest"
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
-	"github.com/tipring/tipring/sip/internal/testca"
+	"github.com/tipring/tipring/sip/siptest/baresiptest"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/testca"
 	"github.com/tipring/tipring/sip/sdp"
 )
 

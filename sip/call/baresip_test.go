@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/call/internal/baresiptest"
-	"github.com/tipring/tipring/sip/call/internal/sipptest"
+	"github.com/tipring/tipring/sip/siptest/baresiptest"
+	"github.com/tipring/tipring/sip/siptest/sipptest"
 )
 
 // RFC 3261 §13.2 and §15: an outgoing call answered by baresip, media

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/call/internal/baresiptest"
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
-	"github.com/tipring/tipring/sip/internal/testca"
+	"github.com/tipring/tipring/sip/siptest/baresiptest"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/testca"
 	"github.com/tipring/tipring/sip/sdp"
 	"github.com/tipring/tipring/sip/ua"
 )

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/hal"
-	"github.com/tipring/tipring/sip/call/internal/baresiptest"
+	"github.com/tipring/tipring/sip/siptest/baresiptest"
 	"github.com/tipring/tipring/sip/media"
 	"github.com/tipring/tipring/sip/sdp"
 )

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/call/internal/sipptest"
+	"github.com/tipring/tipring/sip/siptest/sipptest"
 	"github.com/tipring/tipring/sip/ua"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/proctest"
+	"github.com/tipring/tipring/sip/siptest/proctest"
 )
 
 // sippBinary is where Debian's sip-tester package installs SIPp.

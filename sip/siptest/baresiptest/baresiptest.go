@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/dsp/wav"
-	"github.com/tipring/tipring/sip/internal/proctest"
+	"github.com/tipring/tipring/sip/siptest/proctest"
 )
 
 // Binary is where Debian installs baresip.

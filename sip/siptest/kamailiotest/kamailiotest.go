@@ -45,7 +45,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/testca"
+	"github.com/tipring/tipring/sip/siptest/testca"
 )
 
 // Binary is where Debian installs Kamailio.

@@ -27,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/proctest"
+	"github.com/tipring/tipring/sip/siptest/proctest"
 )
 
 // Binary is where Debian installs SIPp.
