@@ -124,6 +124,9 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 			return nil, err
 		}
 		g.lines = append(g.lines, l)
+		if g.sip != nil {
+			g.sip.watchMWI(p.Number, l)
+		}
 		g.lineWG.Add(1)
 		go func() {
 			defer g.lineWG.Done()

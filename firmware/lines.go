@@ -21,6 +21,7 @@ import (
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/sip/call"
 	"github.com/tipring/tipring/sip/media"
+	"github.com/tipring/tipring/sip/mwi"
 	"github.com/tipring/tipring/sip/sdp"
 	"github.com/tipring/tipring/sip/ua"
 )
@@ -32,6 +33,8 @@ type sipStack struct {
 	router *call.Router
 	regs   map[int]*ua.Registration // by port
 	lines  map[int]*call.Line
+	mwi    *mwi.Manager
+	subs   map[int]*mwi.Subscription // by port
 }
 
 // startSIP starts the agent and registers every line that has an account.
@@ -77,7 +80,8 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	s := &sipStack{agent: agent, router: call.NewRouter(agent, log), regs: map[int]*ua.Registration{}, lines: map[int]*call.Line{}}
+	s := &sipStack{agent: agent, router: call.NewRouter(agent, log), regs: map[int]*ua.Registration{}, lines: map[int]*call.Line{},
+		mwi: mwi.NewManager(agent, log), subs: map[int]*mwi.Subscription{}}
 	domain := cfg.SIP.Domain
 	if domain == "" {
 		domain = cfg.SIP.Registrar
@@ -121,8 +125,32 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 			return nil, fmt.Errorf("line[port %d]: %w", lc.Port, err)
 		}
 		s.lines[lc.Port] = cl
+		// Message waiting: a subscription when asked for, else the
+		// unsolicited NOTIFYs many PBXes send to a registered contact.
+		sub, err := s.mwi.Subscribe(ctx, mwi.Config{
+			User: lc.User, AuthUser: lc.AuthUser, Password: lc.Password, Domain: domain, DisplayName: lc.DisplayName,
+			Proxy: proxy, Transport: cfg.SIP.Transport, UnsolicitedOnly: !cfg.SIP.MWI, Logger: llog,
+		})
+		if err != nil {
+			s.close(ctx)
+			return nil, fmt.Errorf("line[port %d]: message waiting: %w", lc.Port, err)
+		}
+		s.subs[lc.Port] = sub
 	}
 	return s, nil
+}
+
+// watchMWI feeds a line's message-waiting changes to its call control.
+func (s *sipStack) watchMWI(port int, l *line.Line) {
+	sub := s.subs[port]
+	if sub == nil {
+		return
+	}
+	go func() {
+		for sum := range sub.Summaries() {
+			l.SetMWI(sum.Waiting)
+		}
+	}()
 }
 
 // close hangs up, unregisters and stops the agent.
@@ -133,6 +161,10 @@ func (s *sipStack) close(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = s.router.Close(ctx)
+	for _, sub := range s.subs {
+		_ = sub.Stop(ctx)
+	}
+	_ = s.mwi.Close(ctx)
 	for _, r := range s.regs {
 		_ = r.Stop(ctx)
 	}

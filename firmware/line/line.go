@@ -270,8 +270,13 @@ func (l *Line) offer(c Call) {
 	}
 }
 
+// post queues an event for the control goroutine; after the line has
+// stopped, events are dropped.
 func (l *Line) post(ev event) {
-	l.events <- ev
+	select {
+	case l.events <- ev:
+	case <-l.ctl.opCtx.Done():
+	}
 }
 
 // Run runs the line until ctx ends or the port's event channel closes. An
