@@ -27,13 +27,19 @@ import (
 // web listener on a free loopback port, and stops it when the test ends.
 func startGateway(t *testing.T, extra string, args ...string) *gateway {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "tipring.toml")
 	base, err := os.ReadFile("testdata/sim.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := strings.Replace(string(base), `listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:0"`, 1) + extra
+	return startGatewayDoc(t, t.TempDir(), string(base)+extra, args...)
+}
+
+// startGatewayDoc runs the gateway with the configuration doc written into
+// dir, its web listener moved to a free loopback port.
+func startGatewayDoc(t *testing.T, dir, doc string, args ...string) *gateway {
+	t.Helper()
+	cfg := filepath.Join(dir, "tipring.toml")
+	doc = strings.Replace(doc, `listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:0"`, 1)
 	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +71,20 @@ func startGateway(t *testing.T, extra string, args ...string) *gateway {
 		case <-time.After(10 * time.Second):
 			t.Error("gateway did not stop within 10 s")
 		}
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", tail(logs.String(), 200))
+		}
 	})
 	return g
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // syncWriter serializes writes from the gateway's goroutines.

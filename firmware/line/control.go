@@ -947,7 +947,9 @@ func (c *controller) nextStep() {
 			}
 			st.Audio.Rewind()
 			c.oht = st.Audio
-			c.arm(tCID, st.D)
+			// The media loop starts the audio at its next frame: allow
+			// two frames more than its length before the next step.
+			c.arm(tCID, st.D+2*hal.FrameDuration)
 			return
 		case callerid.StepRing, callerid.StepRingPulse:
 			c.ring(hal.Cadence{st.D})

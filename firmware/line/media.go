@@ -62,6 +62,7 @@ type mixer struct {
 	keyAt   int64
 	cidcw   *callerid.OffHook
 	cwPlay  bool
+	oht     *callerid.Audio // caller ID or VMWI being played
 	in, out hal.Frame
 	send    hal.Frame
 	a, b    hal.Frame
@@ -168,9 +169,12 @@ func (m *mixer) frame() {
 			m.cwPlay = false
 		}
 	}
-	if p.oht != nil {
-		n := p.oht.Read(m.out[:])
+	if m.oht != nil {
+		n := m.oht.Read(m.out[:])
 		clear(m.out[n:])
+		if m.oht.Done() {
+			m.oht = nil
+		}
 	}
 }
 
@@ -178,6 +182,16 @@ func (m *mixer) frame() {
 func (m *mixer) change(p *plan) {
 	old := m.cur
 	m.cur = p
+	// Caller ID plays to its end even when the control goroutine has moved
+	// on to the next step, which it times by the audio's length alone;
+	// only the phone going off-hook cuts it short.
+	if p.oht != nil {
+		if p.oht != old.oht {
+			m.oht = p.oht
+		}
+	} else if p.detect || p.nlegs > 0 {
+		m.oht = nil
+	}
 	if p.toneKey != old.toneKey && p.toneKey != "" {
 		m.gen.Reset(p.tone)
 	}
