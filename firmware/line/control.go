@@ -55,6 +55,7 @@ type lcall struct {
 	held     bool // held by us
 	consult  bool // placed after a flash, with another call on hold
 	transfer bool // a transfer of this call is under way: hang up when it ends
+	hops     int  // redirections followed to reach this call
 	hungUp   bool // we hung it up (or are about to, once it exists)
 	start    time.Time
 	answered time.Time
@@ -1119,6 +1120,17 @@ func (c *controller) ended(lc *lcall, ev call.Event) {
 		lc.transfer = false
 	}
 	offHook := c.l.port.Line.Hook() == hal.OffHook
+	if lc == c.active && ev.Code >= 300 && ev.Code < 400 && ev.Target != "" && lc.hops < maxRedirects && !lc.hungUp && offHook {
+		// Redirected (a forwarded number): call where the response says.
+		c.l.log.Info("call redirected", "from", lc.number, "to", ev.Target, "code", ev.Code)
+		hops, consult := lc.hops+1, lc.consult
+		c.active = nil
+		c.placeCall(ev.Target)
+		if c.active != nil {
+			c.active.hops, c.active.consult = hops, consult
+		}
+		return
+	}
 	switch lc {
 	case c.alerting:
 		c.alerting = nil
@@ -1153,6 +1165,10 @@ func (c *controller) ended(lc *lcall, ev call.Event) {
 		}
 	}
 }
+
+// maxRedirects bounds the redirections a call follows (RFC 3261 §8.1.3.4
+// leaves the number to the UA; loops must end).
+const maxRedirects = 3
 
 // toneForEnd is what the caller hears when a call ends: busy when the far
 // end was busy or hung up, congestion (reorder) when the number does not

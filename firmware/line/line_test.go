@@ -501,3 +501,25 @@ func TestDTMFInfo(t *testing.T) {
 		t.Fatalf("no INFO: %v", a)
 	}
 }
+
+// A call redirected by the far end (a forwarded line's 302) is placed again
+// to the Contact the response names.
+func TestFollowsRedirect(t *testing.T) {
+	h := newHarness(t, nil)
+	h.hook("off")
+	h.dial("911")
+	a := h.net.last(t)
+	h.ev(a, call.Event{Kind: call.EventEnded, Cause: call.EndRejected, Code: 302, Target: "sip:1003@example.net"})
+	b := h.net.last(t)
+	if b == a || b.remote.Number != "sip:1003@example.net" {
+		t.Fatalf("redirect not followed: %d calls", h.net.count())
+	}
+	h.wantState("calling")
+	for i := 0; i < maxRedirects; i++ {
+		h.ev(h.net.last(t), call.Event{Kind: call.EventEnded, Cause: call.EndRejected, Code: 302, Target: "sip:loop@example.net"})
+	}
+	if n := h.net.count(); n != 1+maxRedirects {
+		t.Fatalf("%d calls placed, want %d: redirections must stop", n, 1+maxRedirects)
+	}
+	h.wantState("congestion")
+}

@@ -164,6 +164,10 @@ type Event struct {
 	Duration time.Duration
 	// Final marks the last EventTransferProgress.
 	Final bool
+	// Target is, when a call ends with a redirection (3xx), the first
+	// Contact of the response: where the caller may call instead (RFC 3261
+	// §8.1.3.4). The line decides whether to follow it.
+	Target string
 	// Referral is the request of an EventReferral.
 	Referral *Referral
 }

@@ -197,8 +197,14 @@ func (c *Call) runUAC(tx sip.ClientTransaction, req *sip.Request, build func() *
 				if cancelSent && res.StatusCode == 487 {
 					cause = EndCancelled
 				}
-				c.end(Event{Cause: cause, Code: res.StatusCode, Reason: res.Reason,
-					Err: &StatusError{Method: "INVITE", Code: res.StatusCode, Reason: res.Reason}})
+				ev := Event{Cause: cause, Code: res.StatusCode, Reason: res.Reason,
+					Err: &StatusError{Method: "INVITE", Code: res.StatusCode, Reason: res.Reason}}
+				if res.StatusCode >= 300 && res.StatusCode < 400 {
+					if ct := res.Contact(); ct != nil {
+						ev.Target = ct.Address.String()
+					}
+				}
+				c.end(ev)
 				return
 			}
 		case <-tx.Done():

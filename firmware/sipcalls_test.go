@@ -1,0 +1,336 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tipring/tipring/dsp/dsptest"
+	"github.com/tipring/tipring/dsp/dtmf"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/sipptest"
+	"github.com/tipring/tipring/sip/siptest/testca"
+)
+
+// sipGateway runs Kamailio (registrar and proxy, TLS, a throwaway CA) and
+// the gateway on the simulated board with three ports registered as 1001,
+// 1002 and 1003, and waits until all three are registered.
+func sipGateway(t *testing.T, extra string) *gateway {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end with Kamailio: native run only")
+	}
+	ca, err := testca.New("gateway test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := kamailiotest.Start(t, kamailiotest.Config{CA: ca, Users: []kamailiotest.User{
+		{Name: "1001", Password: "pw1001"}, {Name: "1002", Password: "pw1002"}, {Name: "1003", Password: "pw1003"},
+	}})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := fmt.Sprintf(`version = 1
+[board]
+name = "sim"
+ports = 3
+[web]
+listen = "127.0.0.1:8080"
+[sip]
+listen = "127.0.0.1:0"
+registrar = %q
+transport = "tls"
+ca_file = "ca.pem"
+srtp = "optional"
+register_expires_s = 120
+mwi_subscribe = false
+[region]
+country = "us"
+%s
+[[line]]
+port = 1
+user = "1001"
+password = "pw1001"
+display_name = "KITCHEN"
+[[line]]
+port = 2
+user = "1002"
+password = "pw1002"
+display_name = "OFFICE"
+[[line]]
+port = 3
+user = "1003"
+password = "pw1003"
+display_name = "GARAGE"
+`, srv.TLSAddr, extra)
+	g := startGatewayDoc(t, dir, doc)
+	deadline := time.Now().Add(15 * time.Second)
+	for _, st := range g.lineStatus() {
+		for st.Registration != "registered" {
+			if time.Now().After(deadline) {
+				t.Fatalf("port %d not registered: %s %s", st.Port, st.Registration, st.RegistrationError)
+			}
+			time.Sleep(50 * time.Millisecond)
+			st = g.lineStatus()[st.Port-1]
+		}
+	}
+	return g
+}
+
+// call makes port from call the number and port to answer; it returns
+// once both talk.
+func call(t *testing.T, g *gateway, from, to int, number string) {
+	t.Helper()
+	hook(t, g, from, "off")
+	waitState(t, g, from, "dialtone", time.Second)
+	dial(t, g, from, number+"#", "dtmf")
+	waitPhone(t, g, to, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	hook(t, g, to, "off")
+	waitState(t, g, from, "connected", 5*time.Second)
+	waitState(t, g, to, "connected", time.Second)
+}
+
+// hears checks that port hears f Hz (said by someone else) above −30 dBm0.
+func hears(t *testing.T, g *gateway, port int, f float64, what string) {
+	t.Helper()
+	x := heard(t, g, port, 400)
+	if lvl := dsptest.Level(x, f); lvl < -30 {
+		t.Errorf("port %d does not hear %s (%v Hz at %.1f dBm0)", port, what, f, lvl)
+	}
+}
+
+// speak makes port say f Hz for d at −12 dBm0.
+func speak(t *testing.T, g *gateway, port int, f float64, d time.Duration) {
+	t.Helper()
+	say(t, g, port, toneSamples(f, -12, d))
+}
+
+// Port 1 dials 1002 with DTMF through Kamailio over TLS; port 2 rings with
+// the caller's name and number; answered, the two talk both ways (SRTP,
+// SDES); a key pressed on port 1 reaches port 2 as an RFC 4733 event and
+// is played there exactly once (the tone itself is muted from the audio);
+// port 2 hangs up and port 1 hears busy.
+func TestSIPCallEndToEnd(t *testing.T) {
+	g := sipGateway(t, "")
+	hook(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "1002#", "dtmf")
+	l := waitPhone(t, g, 2, "caller ID", 8*time.Second, func(l simLine) bool { return l.CallerID != nil })
+	if l.CallerID.Number != "1001" || l.CallerID.Name != "KITCHEN" {
+		t.Errorf("port 2 shows %+v, want KITCHEN 1001", *l.CallerID)
+	}
+	waitState(t, g, 1, "ringback", time.Second)
+	hook(t, g, 2, "off")
+	waitState(t, g, 1, "connected", 5*time.Second)
+	st := g.lines[0].Status()
+	if st.Call == nil || st.Call.Number != "1002" || st.Call.Codec != "PCMU" {
+		t.Errorf("port 1 status call %+v", st.Call)
+	}
+	speak(t, g, 1, 1000, 2*time.Second)
+	speak(t, g, 2, 600, 2*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	at2, at1 := heard(t, g, 2, 500), heard(t, g, 1, 500)
+	if lvl := dsptest.Level(at2, 1000); math.Abs(lvl+12) > 1.5 {
+		t.Errorf("port 2 hears port 1's 1 kHz at %.1f dBm0, want −12 ± 1.5", lvl)
+	}
+	if lvl := dsptest.Level(at1, 600); math.Abs(lvl+12) > 1.5 {
+		t.Errorf("port 1 hears port 2's 600 Hz at %.1f dBm0, want −12 ± 1.5", lvl)
+	}
+	// A key during the call.
+	time.Sleep(600 * time.Millisecond)
+	dial(t, g, 1, "5", "dtmf")
+	time.Sleep(1200 * time.Millisecond)
+	x := heard(t, g, 2, 1500)
+	det := dtmf.NewDetector(dtmf.DefaultConfig())
+	evs := det.Flush(det.Process(nil, x))
+	var digits string
+	for _, ev := range evs {
+		if ev.Kind == dtmf.Begin {
+			digits += string(ev.Digit)
+		}
+	}
+	if digits != "5" {
+		t.Errorf("port 2 heard digits %q, want exactly one 5", digits)
+	}
+	hook(t, g, 2, "on")
+	waitState(t, g, 1, "busy", 5*time.Second)
+	hook(t, g, 1, "on")
+	waitState(t, g, 1, "idle", 3*time.Second)
+	waitState(t, g, 2, "idle", 3*time.Second)
+}
+
+// Call waiting: port 1 talks to port 2 when port 3 calls; port 1 hears the
+// call-waiting tone, port 3 ringback; flash answers port 3 and holds port
+// 2; flash swaps back; hanging up on one leaves the other to recall.
+func TestSIPCallWaitingEndToEnd(t *testing.T) {
+	g := sipGateway(t, "")
+	call(t, g, 2, 1, "1001")
+	hook(t, g, 3, "off")
+	waitState(t, g, 3, "dialtone", time.Second)
+	dial(t, g, 3, "1001#", "dtmf")
+	waitState(t, g, 3, "ringback", 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	// SAS: 440 Hz for 300 ms (GR-506), then CAS 2130 + 2750 Hz.
+	x := heard(t, g, 1, 1500)
+	if lvl := dsptest.Level(x, 440); lvl < -30 {
+		t.Errorf("no call-waiting tone: 440 Hz at %.1f dBm0", lvl)
+	}
+	hook(t, g, 1, "flash")
+	waitState(t, g, 3, "connected", 5*time.Second)
+	speak(t, g, 3, 700, 2*time.Second)
+	time.Sleep(700 * time.Millisecond)
+	hears(t, g, 1, 700, "port 3")
+	hook(t, g, 1, "flash")
+	time.Sleep(700 * time.Millisecond)
+	speak(t, g, 2, 500, 2*time.Second)
+	time.Sleep(700 * time.Millisecond)
+	hears(t, g, 1, 500, "port 2 after the swap")
+	// Hang up on port 2: port 3, on hold, rings port 1 back.
+	hook(t, g, 1, "on")
+	waitPhone(t, g, 1, "recall ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	hook(t, g, 1, "off")
+	waitState(t, g, 1, "connected", 3*time.Second)
+	speak(t, g, 3, 800, 2*time.Second)
+	time.Sleep(900 * time.Millisecond)
+	hears(t, g, 1, 800, "port 3 after the recall")
+}
+
+// Three-way conference on the gateway, then attended transfer: port 1
+// calls port 2, flashes, calls port 3, flashes again: all three hear each
+// other, mixed by port 1's line. Port 1 hangs up: port 2 and port 3 are
+// connected to each other by REFER with Replaces.
+func TestSIPConferenceAndTransferEndToEnd(t *testing.T) {
+	g := sipGateway(t, "")
+	call(t, g, 1, 2, "1002")
+	hook(t, g, 1, "flash")
+	waitState(t, g, 1, "dialtone", 3*time.Second)
+	dial(t, g, 1, "1003#", "dtmf")
+	waitPhone(t, g, 3, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	hook(t, g, 3, "off")
+	waitState(t, g, 1, "connected", 5*time.Second)
+	hook(t, g, 1, "flash")
+	waitState(t, g, 1, "conference", 3*time.Second)
+	time.Sleep(800 * time.Millisecond) // port 2 resumed
+	speak(t, g, 2, 600, 2*time.Second)
+	time.Sleep(900 * time.Millisecond)
+	hears(t, g, 3, 600, "port 2 through the conference")
+	hears(t, g, 1, 600, "port 2 in the conference")
+	speak(t, g, 3, 800, 2*time.Second)
+	time.Sleep(900 * time.Millisecond)
+	hears(t, g, 2, 800, "port 3 through the conference")
+
+	// Drop port 3 with a flash, consult it again, and transfer.
+	hook(t, g, 1, "flash")
+	waitState(t, g, 1, "connected", 3*time.Second)
+	waitState(t, g, 3, "busy", 5*time.Second)
+	hook(t, g, 3, "on")
+	waitState(t, g, 3, "idle", 3*time.Second)
+	hook(t, g, 1, "flash")
+	waitState(t, g, 1, "dialtone", 3*time.Second)
+	dial(t, g, 1, "1003#", "dtmf")
+	waitPhone(t, g, 3, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	hook(t, g, 3, "off")
+	waitState(t, g, 1, "connected", 5*time.Second)
+	hook(t, g, 1, "on")
+	waitState(t, g, 1, "idle", 5*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	speak(t, g, 2, 600, 2*time.Second)
+	time.Sleep(900 * time.Millisecond)
+	hears(t, g, 3, 600, "port 2 after the transfer")
+	if n := g.lines[0].Status().Calls; n != 0 {
+		t.Errorf("port 1 still has %d calls after transferring", n)
+	}
+}
+
+// Busy and unknown numbers: a line whose phone is off the hook answers
+// 486 and the caller hears busy; a number Kamailio does not know (404)
+// gives congestion (reorder: 480 + 620 Hz, 0.25 s on, 0.25 s off).
+func TestSIPBusyAndUnknownEndToEnd(t *testing.T) {
+	g := sipGateway(t, "")
+	hook(t, g, 2, "off")
+	waitState(t, g, 2, "dialtone", time.Second)
+	hook(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "1002#", "dtmf")
+	waitState(t, g, 1, "busy", 5*time.Second)
+	hook(t, g, 1, "on")
+	waitState(t, g, 1, "idle", 3*time.Second)
+	hook(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "1999#", "dtmf")
+	waitState(t, g, 1, "congestion", 5*time.Second)
+	time.Sleep(1300 * time.Millisecond)
+	x := heard(t, g, 1, 1000)
+	wantCadence(t, "congestion", x, 250*time.Millisecond, 250*time.Millisecond, 250*time.Millisecond)
+	if i := onRun(x, 240*time.Millisecond); i >= 0 {
+		wantTones(t, "congestion", x[i+200:i+1800], -24, 480, 620)
+	}
+	recs := g.history.List()
+	if len(recs) < 2 || recs[0].Result != "404 Not Found" || recs[1].Result != "486 Busy Here" {
+		t.Errorf("call log %+v", recs)
+	}
+}
+
+// Feature codes through the phone: *78 (do not disturb) makes port 2
+// refuse calls; *72 forwards port 2 to 1003, and a call to 1002 rings port
+// 3 (302 through Kamailio, followed by the caller).
+func TestSIPFeatureCodesEndToEnd(t *testing.T) {
+	g := sipGateway(t, "")
+	feature := func(port int, code string) {
+		t.Helper()
+		hook(t, g, port, "off")
+		waitState(t, g, port, "dialtone", time.Second)
+		dial(t, g, port, code, "dtmf")
+		waitState(t, g, port, "confirm", 5*time.Second)
+		hook(t, g, port, "on")
+		waitState(t, g, port, "idle", 3*time.Second)
+	}
+	feature(2, "*78")
+	if !g.store.Get().Lines[1].DND {
+		t.Error("*78 not saved in the configuration")
+	}
+	hook(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "1002#", "dtmf")
+	waitState(t, g, 1, "congestion", 5*time.Second)
+	if simLines(t, g)[1].Ringing {
+		t.Error("port 2 rang with do not disturb")
+	}
+	hook(t, g, 1, "on")
+	waitState(t, g, 1, "idle", 3*time.Second)
+	feature(2, "*79")
+	feature(2, "*721003#")
+	if fw := g.store.Get().Lines[1].ForwardAlways; fw != "1003" {
+		t.Errorf("forward saved as %q", fw)
+	}
+	hook(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "1002#", "dtmf")
+	waitPhone(t, g, 3, "ringing (forwarded)", 8*time.Second, func(l simLine) bool { return l.Ringing })
+	hook(t, g, 3, "off")
+	waitState(t, g, 1, "connected", 5*time.Second)
+}
+
+// Message waiting: an unsolicited message-summary NOTIFY (as Asterisk
+// sends to a registered contact) lights port 1's lamp by FSK VMWI, and its
+// dial tone stutters.
+func TestSIPMessageWaitingEndToEnd(t *testing.T) {
+	g := sipGateway(t, "")
+	sc := sipptest.Start(t, sipptest.Config{Scenario: "testdata/mwi_notify.xml", Remote: g.sip.agent.LocalAddr().String(), Service: "1001"})
+	sc.Wait(10 * time.Second)
+	waitPhone(t, g, 1, "message waiting lamp", 8*time.Second, func(l simLine) bool { return l.MWI })
+	hook(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	// Stutter dial tone: 350 + 440 Hz interrupted (0.1 s on, 0.1 s off)
+	// before it turns steady.
+	x := heard(t, g, 1, 1500)
+	runs := cadence(x)
+	if len(runs) < 4 {
+		t.Errorf("dial tone does not stutter: cadence %v", runs)
+	}
+}
