@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 )
 
 // TestFailoverToBackupAndBack runs two Kamailio registrars. The line

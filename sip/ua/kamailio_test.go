@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
-	"github.com/tipring/tipring/sip/internal/testca"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/testca"
 )
 
 // testLog sends slog output to t.Log until the test ends, and keeps it.

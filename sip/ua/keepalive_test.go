@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 )
 
 // TestFlowClosedReregisters restarts Kamailio on the same ports while a

@@ -11,7 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 )
 
 // natBox forwards UDP datagrams between one client and a server, sending

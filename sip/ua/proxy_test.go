@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 )
 
 // TestOutboundProxy sends REGISTERs through a Kamailio acting as a

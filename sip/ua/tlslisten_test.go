@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tipring/tipring/sip/internal/kamailiotest"
+	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 )
 
 // options sends an OPTIONS request for uri over c, whose Via names via,
