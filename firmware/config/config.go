@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,8 +27,10 @@ import (
 	"github.com/tipring/tipring/firmware/line/digitmap"
 )
 
-// Version is the schema version this build writes.
-const Version = 1
+// Version is the schema version this build writes. Files of an older
+// version are migrated in memory when loaded (see migrations) and written
+// back in this version by the next save.
+const Version = 2
 
 // MaxPorts is the largest number of ports a board may have.
 const MaxPorts = 64
@@ -254,7 +257,7 @@ func Parse(name string, data []byte) (Config, error) {
 		return Config{}, decodeError(name, err)
 	}
 	if c.Version == 0 {
-		c.Version = Version // files from before versioning are version 1
+		c.Version = 1 // files from before versioning are version 1
 	}
 	lines := keyLines(data)
 	for i := range c.Lines {
@@ -262,9 +265,13 @@ func Parse(name string, data []byte) (Config, error) {
 		lineDefaults(&c.Lines[i], func(key string) bool { _, ok := lines[prefix+key]; return ok })
 	}
 	if c.Version > Version {
-		return Config{}, &Error{File: name, Line: keyLines(data)["version"], Key: "version",
+		return Config{}, &Error{File: name, Line: lines["version"], Key: "version",
 			Msg: fmt.Sprintf("file is version %d, this firmware understands up to %d", c.Version, Version)}
 	}
+	if c.Version < 1 {
+		return Config{}, &Error{File: name, Line: lines["version"], Key: "version", Msg: fmt.Sprintf("%d is not a version (1…%d)", c.Version, Version)}
+	}
+	migrate(&c)
 	if errs := c.validate(); len(errs) > 0 {
 		for _, e := range errs {
 			e.File = name
@@ -292,6 +299,18 @@ func decodeError(name string, err error) error {
 		return &Error{File: name, Line: row, Key: strings.Join(de.Key(), "."), Msg: de.Error()}
 	}
 	return &Error{File: name, Msg: err.Error()}
+}
+
+// Validate checks every field of c, as Parse and Save do, and returns nil
+// or the Errors found, one per problem, each keyed by its dotted path
+// ("sip.registrar", "line[2].forward_busy", where line[i] is the i-th entry
+// of Lines counting from 1). Forms use it to show each message next to its
+// field before anything is saved.
+func (c Config) Validate() error {
+	if errs := c.validate(); len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // validate checks every field and returns one Error per problem, keyed by
@@ -350,6 +369,8 @@ func (c *Config) validate() Errors {
 	for i, cd := range c.SIP.Codecs {
 		if cd != "pcmu" && cd != "pcma" {
 			bad("sip.codecs", "codec %d, %q, is not pcmu or pcma", i+1, cd)
+		} else if slices.Contains(c.SIP.Codecs[:i], cd) {
+			bad("sip.codecs", "codec %d, %q, is already in the list", i+1, cd)
 		}
 	}
 	switch c.SIP.DTMF {
@@ -504,47 +525,99 @@ func checkHostPort(s string, needPort bool) error {
 }
 
 // Save writes c to path atomically: temp file in the same directory, fsync,
-// the old file kept as path+".bak", rename, fsync of the directory.
+// the old file kept as path+".bak" (itself written atomically), rename,
+// fsync of the directory. A crash at any moment leaves path holding either
+// the old or the new configuration, and path+".bak" a complete one.
 func Save(path string, c Config) error {
 	if errs := c.validate(); len(errs) > 0 {
 		return fmt.Errorf("config: refusing to save an invalid configuration: %w", errs)
 	}
+	data, err := Marshal(c)
+	if err != nil {
+		return err
+	}
+	if old, err := os.ReadFile(path); err == nil {
+		if err := writeAtomic(path+".bak", old); err != nil {
+			return fmt.Errorf("config: keep last good copy: %w", err)
+		}
+	}
+	if err := writeAtomic(path, data); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync() // make the renames durable; not every file system supports it
+		d.Close()
+	}
+	return nil
+}
+
+// Marshal encodes c as the TOML Save writes, without validating it.
+func Marshal(c Config) ([]byte, error) {
 	data, err := toml.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("config: encode: %w", err)
+		return nil, fmt.Errorf("config: encode: %w", err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	return data, nil
+}
+
+// writeAtomic replaces path with data through a synced temporary file and a
+// rename, so that a crash leaves either the old or the new content. The
+// last good copy (FILE.bak) is written this way too: a copy cut short would
+// be no copy at all.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("config: %w", err)
+		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("config: write %s: %w", tmp.Name(), err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("config: sync %s: %w", tmp.Name(), err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("config: %w", err)
+		return err
 	}
-	if old, err := os.ReadFile(path); err == nil {
-		if err := os.WriteFile(path+".bak", old, 0o600); err != nil {
-			return fmt.Errorf("config: keep last good copy: %w", err)
+	return os.Rename(tmp.Name(), path)
+}
+
+// Redact returns a copy of c without its secrets: every line's SIP
+// password and the admin password hash. It is what a configuration
+// download carries unless the admin asks for the secrets.
+func Redact(c Config) Config {
+	c = c.clone()
+	c.Web.AdminPasswordHash = ""
+	for i := range c.Lines {
+		c.Lines[i].Password = ""
+	}
+	return c
+}
+
+// KeepSecrets returns a copy of c in which the secrets c lacks are taken
+// from cur: an empty admin password hash becomes cur's, and a line without
+// a password gets the password of cur's line on the same port. Uploading a
+// redacted download thus changes settings without losing the passwords.
+func KeepSecrets(c, cur Config) Config {
+	c = c.clone()
+	if c.Web.AdminPasswordHash == "" {
+		c.Web.AdminPasswordHash = cur.Web.AdminPasswordHash
+	}
+	for i := range c.Lines {
+		if c.Lines[i].Password != "" {
+			continue
+		}
+		for _, o := range cur.Lines {
+			if o.Port == c.Lines[i].Port {
+				c.Lines[i].Password = o.Password
+			}
 		}
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // make the rename durable; not every file system supports it
-		d.Close()
-	}
-	return nil
+	return c
 }

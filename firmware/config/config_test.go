@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -148,6 +149,10 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("[[line]]\nport = 1\n[[line]]\n"))
 	f.Add([]byte("version = 1\n[board]\nname = \"\"\n"))
+	f.Add([]byte("version = 1\n[sip]\ncodecs = [\"pcma\", \"pcma\"]\n[[line]]\nport = 2\nuser = \"a\"\ncaller_id = false\n"))
+	if v1, err := os.ReadFile("testdata/v1.toml"); err == nil {
+		f.Add(v1)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("fuzz.toml", data)
 		if err != nil {
@@ -159,5 +164,29 @@ func FuzzParse(f *testing.F) {
 		if errs := c.validate(); len(errs) > 0 {
 			t.Fatalf("Parse accepted an invalid config: %v", errs)
 		}
+		// What Parse accepts, Save writes and Parse reads back the same.
+		out, err := Marshal(c)
+		if err != nil {
+			t.Fatalf("Marshal: %v", err)
+		}
+		back, err := Parse("resaved.toml", out)
+		if err != nil {
+			t.Fatalf("re-parsing the saved form: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(normalize(back), normalize(c)) {
+			t.Fatalf("re-parsed\n%+v\nwant\n%+v\nfrom\n%s", back, c, out)
+		}
 	})
+}
+
+// normalize makes empty slices nil, which TOML does not tell apart.
+func normalize(c Config) Config {
+	c = c.clone()
+	if len(c.Lines) == 0 {
+		c.Lines = nil
+	}
+	if len(c.SIP.Codecs) == 0 {
+		c.SIP.Codecs = nil
+	}
+	return c
 }

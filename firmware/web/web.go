@@ -1,6 +1,14 @@
 // Package web is Tipring's local web page and JSON API: first-visit admin
-// password, login sessions, the status page with the simulated phones, and
+// password, login sessions, the status page with the simulated phones, the
+// settings pages (lines, SIP, region), the call history, maintenance
+// (configuration download and upload, restart, factory reset, log), and
 // /api/status.
+//
+// Settings forms name their fields after the configuration keys they set.
+// A post is applied to a copy of the configuration inside Store.Update and
+// validated by the config package; any problem aborts the update, so
+// nothing is saved, and the form comes back with the values as typed and
+// each message next to its field. Passwords are never sent to the browser.
 //
 // It is built from the standard library: server-rendered html/template
 // pages and plain forms that work without JavaScript, one small script of
@@ -54,6 +62,17 @@ type Options struct {
 	Secure bool         // served over HTTPS: cookies get the Secure flag
 	Logger *slog.Logger
 	Now    func() time.Time // the clock; time.Now when nil
+	// Restart asks the gateway to restart. It should only schedule the
+	// restart and return at once (the page answers before it happens); an
+	// error is shown to the admin. Nil hides the restart button.
+	Restart func() error
+	// Logs returns the recent diagnostic log, offered as a download on the
+	// maintenance page; it must hold no secrets. Nil hides the download.
+	Logs func() []byte
+	// Listening returns the addresses the gateway serves on, one entry
+	// each ("web https://192.0.2.7:443", "sip udp 0.0.0.0:5060"), for the
+	// status page. Nil shows the configured web.listen and sip.listen.
+	Listening func() []string
 }
 
 // Server serves the web page and API.
@@ -84,6 +103,9 @@ func New(o Options) (*Server, error) {
 		"meter": func(v float64) int { // −60…0 dBm0 → 0…100 %
 			return int(min(max((v+60)/60*100, 0), 100))
 		},
+		"navItems": func() any { return navItems },
+		"party":    party,
+		"jitter":   func(ms float64) string { return strconv.FormatFloat(ms, 'f', 1, 64) + " ms" },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -97,6 +119,20 @@ func (s *Server) Handler() http.Handler {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", s.page(s.statusPage))
+	mux.HandleFunc("GET /lines", s.page(s.linesPage))
+	mux.HandleFunc("GET /lines/{port}", s.page(s.lineEdit))
+	mux.HandleFunc("POST /lines/{port}", s.page(s.lineSave))
+	mux.HandleFunc("GET /sip", s.page(s.sipPage))
+	mux.HandleFunc("POST /sip", s.page(s.sipSave))
+	mux.HandleFunc("GET /region", s.page(s.regionPage))
+	mux.HandleFunc("POST /region", s.page(s.regionSave))
+	mux.HandleFunc("GET /history", s.page(s.historyPage))
+	mux.HandleFunc("GET /maintenance", s.page(s.maintPage))
+	mux.HandleFunc("POST /maintenance/download", s.page(s.maintDownload))
+	mux.HandleFunc("POST /maintenance/upload", s.page(s.maintUpload))
+	mux.HandleFunc("POST /maintenance/restart", s.page(s.maintRestart))
+	mux.HandleFunc("POST /maintenance/reset", s.page(s.maintReset))
+	mux.HandleFunc("GET /maintenance/logs", s.page(s.maintLogs))
 	mux.HandleFunc("GET /setup", s.setupForm)
 	mux.HandleFunc("POST /setup", s.setup)
 	mux.HandleFunc("GET /login", s.loginForm)
@@ -146,12 +182,15 @@ func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
 		}
 		c, err := r.Cookie(sessionCookie)
 		if err != nil || !s.sessions.valid(c.Value) {
-			if r.Method == http.MethodGet && r.URL.Path == "/" {
+			if r.Method == http.MethodGet && r.URL.Path != "/ui/state.json" {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
 			http.Error(w, "log in first", http.StatusUnauthorized)
 			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		if r.Method == http.MethodPost && !checkCSRF(r) {
 			http.Error(w, "this form did not come from this gateway's page; reload it and try again", http.StatusForbidden)
@@ -161,9 +200,23 @@ func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// maxBody bounds the body of a logged-in POST (uploads included).
+const maxBody = 1 << 20
+
+// navItems are the pages of the nav bar.
+var navItems = []struct{ Path, Name string }{
+	{"/", "Status"}, {"/lines", "Lines"}, {"/sip", "SIP"}, {"/region", "Region"}, {"/history", "History"}, {"/maintenance", "Maintenance"},
+}
+
 // view is what every template gets.
 type view struct {
-	Title      string
+	Title string
+	Nav   string // the nav bar's entry for this page
+	// Notice reports a success; Error a failure.
+	Notice     string
+	Form       *form
+	Page       any // the page's own data
+	Listening  []string
 	BoardError string
 	CSRF       string
 	Error      string
@@ -192,6 +245,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	}
 	v.CSRF = tok
 	v.Version = s.o.Version
+	if v.Form != nil {
+		v.Form.CSRF = tok
+	}
+	if m, ok := v.Page.(maintView); ok {
+		for _, f := range []*form{m.Download, m.Upload, m.Restart, m.Reset} {
+			if f != nil {
+				f.CSRF = tok
+			}
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	if err := s.tmpl.ExecuteTemplate(w, name, v); err != nil {
@@ -317,7 +380,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) snapshot() view {
-	v := view{Title: "Status", Board: s.o.Board, BoardError: s.o.BoardError, Uptime: time.Since(s.o.Started).Round(time.Second).String(), Lines: s.o.Lines(), Authed: true}
+	v := view{Title: "Status", Nav: "Status", Board: s.o.Board, BoardError: s.o.BoardError, Uptime: time.Since(s.o.Started).Round(time.Second).String(), Lines: s.o.Lines(), Authed: true}
+	if s.o.Listening != nil {
+		v.Listening = s.o.Listening()
+	} else {
+		c := s.o.Store.Get()
+		v.Listening = []string{"web " + c.Web.Listen, "sip udp/tcp " + c.SIP.Listen}
+	}
 	for _, p := range s.o.Phones {
 		v.Phones = append(v.Phones, phoneView{PhoneState: p.State(), Level: dsp.DBm0FromRMS(dsp.RMS(p.Heard(200)))})
 	}
@@ -465,4 +534,19 @@ func (s *Server) simDial(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back(w, r, p.Dial(r.Context(), r.PostFormValue("digits"), r.PostFormValue("method") == "pulse"))
+}
+
+// party names the other end of a call: name and number, or "anonymous".
+func party(c *line.CallStatus) string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Name != "" && c.Number != "":
+		return c.Name + " · " + c.Number
+	case c.Name != "":
+		return c.Name
+	case c.Number != "":
+		return c.Number
+	}
+	return "anonymous"
 }

@@ -14,7 +14,26 @@
       if (!row) return;
       row.querySelector(".hook").textContent = l.hook;
       row.querySelector(".state").textContent = l.state;
+      row.querySelector(".reg-state").textContent = l.registration || "\u2014";
+      row.querySelector(".reg-error").textContent = l.registrationError || "";
+      var call = row.querySelector(".call");
+      if (!l.call) {
+        call.textContent = "\u2014";
+      } else {
+        var c = l.call, who = c.name && c.number ? c.name + " \u00b7 " + c.number : (c.name || c.number || "anonymous");
+        call.textContent = "";
+        var b = document.createElement("b");
+        b.textContent = who;
+        call.appendChild(b);
+        call.appendChild(document.createTextNode(" " + c.state + (c.codec ? " \u00b7 " + c.codec : "") +
+          " \u00b7 jitter " + c.jitterMs.toFixed(1) + " ms \u00b7 lost " + c.lost));
+      }
     });
+    var up = document.querySelector(".uptime");
+    if (up && typeof s.uptimeSeconds === "number") {
+      var t = Math.round(s.uptimeSeconds), h = Math.floor(t / 3600), m = Math.floor(t % 3600 / 60);
+      up.textContent = (h ? h + "h" : "") + (h || m ? m + "m" : "") + (t % 60) + "s";
+    }
     (s.phones || []).forEach(function (p) {
       var card = document.querySelector('section.phone[data-port="' + p.port + '"]');
       if (!card) return;

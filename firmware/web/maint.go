@@ -1,0 +1,256 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tipring/tipring/firmware/config"
+	"github.com/tipring/tipring/firmware/line"
+)
+
+// ---- Call history ----
+
+// historyPageSize is how many calls one page of the history shows.
+const historyPageSize = 25
+
+type historyRow struct {
+	line.Record
+	When, Length, Party string
+}
+
+type historyView struct {
+	Rows             []historyRow
+	Total            int
+	Page, Pages      int
+	First, Last      int
+	PrevURL, NextURL string
+}
+
+func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
+	recs := s.o.Calls() // newest first
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pages := max((len(recs)+historyPageSize-1)/historyPageSize, 1)
+	page = min(max(page, 1), pages)
+	from := (page - 1) * historyPageSize
+	to := min(from+historyPageSize, len(recs))
+	hv := historyView{Total: len(recs), Page: page, Pages: pages, First: from + 1, Last: to}
+	for _, rec := range recs[from:to] {
+		row := historyRow{Record: rec, When: rec.Start.Local().Format("2006-01-02 15:04:05"),
+			Length: (time.Duration(rec.Duration * float64(time.Second))).Round(time.Second).String()}
+		row.Party = rec.Number
+		if rec.Name != "" {
+			row.Party = rec.Name + " · " + rec.Number
+		}
+		if row.Party == "" {
+			row.Party = "anonymous"
+		}
+		hv.Rows = append(hv.Rows, row)
+	}
+	if page > 1 {
+		hv.PrevURL = "/history?page=" + strconv.Itoa(page-1)
+	}
+	if page < pages {
+		hv.NextURL = "/history?page=" + strconv.Itoa(page+1)
+	}
+	s.render(w, r, http.StatusOK, "history.html", view{Title: "Call history", Nav: "History", Authed: true, Page: hv})
+}
+
+// ---- Maintenance ----
+
+// maxUpload bounds an uploaded configuration file.
+const maxUpload = 256 << 10
+
+// resetWord must be typed to confirm a factory reset.
+const resetWord = "RESET"
+
+type maintView struct {
+	Board        string
+	Download     *form
+	Upload       *form
+	UploadErrors []string
+	Restart      *form
+	Logs         bool
+	Reset        *form
+}
+
+func (s *Server) maintView(fe fieldErrs, vals url.Values) maintView {
+	if vals == nil {
+		vals = url.Values{}
+	}
+	m := maintView{Board: s.o.Board, Logs: s.o.Logs != nil}
+	m.Download = &form{Action: "/maintenance/download", Submit: "Download configuration", Sections: []section{{
+		Hint: "The configuration file, without the line passwords and the admin password's hash unless you include them.",
+		Fields: []field{
+			check(vals, fe, "include_secrets", "Include the passwords", "Anyone holding the file can then use the SIP accounts."),
+			password(fe, "admin_password", "Admin password", "Needed to include the passwords.", "current-password"),
+		}}}}
+	m.Upload = &form{Action: "/maintenance/upload", Multipart: true, Submit: "Upload and apply", Sections: []section{{
+		Hint:   "Replaces every setting. Passwords the file leaves out keep their current values.",
+		Fields: []field{{Name: "config", Label: "Configuration file (TOML)", Type: "file", Accept: ".toml,text/plain", Err: fe["config"]}},
+	}}}
+	if s.o.Restart != nil {
+		m.Restart = &form{Action: "/maintenance/restart", Submit: "Restart now", Sections: []section{{
+			Hint: "Calls in progress end; the lines register again within seconds."}}}
+	}
+	m.Reset = &form{Action: "/maintenance/reset", Submit: "Erase all settings", Danger: true, Sections: []section{{
+		Hint:   "Returns every setting to the factory defaults, keeping nothing: accounts, passwords, the admin password. The next visit sets a new admin password.",
+		Fields: []field{text(url.Values{}, fe, "confirm", "Type "+resetWord+" to confirm", "")},
+	}}}
+	return m
+}
+
+func (s *Server) maintPage(w http.ResponseWriter, r *http.Request) {
+	v := view{Title: "Maintenance", Nav: "Maintenance", Authed: true, Page: s.maintView(fieldErrs{}, nil)}
+	switch r.URL.Query().Get("done") {
+	case "upload":
+		v.Notice = "The configuration was uploaded and is in force. A changed board or listen address takes effect after a restart."
+	}
+	s.render(w, r, http.StatusOK, "maintenance.html", v)
+}
+
+func (s *Server) maintFailed(w http.ResponseWriter, r *http.Request, code int, msg string, m maintView) {
+	s.render(w, r, code, "maintenance.html", view{Title: "Maintenance", Nav: "Maintenance", Authed: true, Error: msg, Page: m})
+}
+
+func (s *Server) maintDownload(w http.ResponseWriter, r *http.Request) {
+	c := s.o.Store.Get()
+	secrets := r.PostFormValue("include_secrets") == "on"
+	note := "passwords removed"
+	if secrets {
+		ok, wait := s.checkAdmin(clientOf(r), "admin", r.PostFormValue("admin_password"))
+		if !ok {
+			fe := fieldErrs{}
+			code := http.StatusForbidden
+			if wait > 0 {
+				code = http.StatusTooManyRequests
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+				fe.add("admin_password", "too many wrong passwords: try again in %d s", int(wait.Seconds()+0.999))
+			} else {
+				fe.add("admin_password", "wrong password")
+			}
+			s.maintFailed(w, r, code, "Not downloaded: the passwords are included only with the admin password.", s.maintView(fe, r.PostForm))
+			return
+		}
+		note = "WITH PASSWORDS: keep this file private"
+	} else {
+		c = config.Redact(c)
+	}
+	data, err := config.Marshal(c)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.log.Info("web: configuration downloaded", "client", clientOf(r), "secrets", secrets)
+	head := fmt.Sprintf("# Tipring %s configuration, downloaded %s (%s).\n", s.o.Version, s.o.Now().UTC().Format(time.RFC3339), note)
+	w.Header().Set("Content-Type", "application/toml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="tipring.toml"`)
+	io.WriteString(w, head)
+	w.Write(data)
+}
+
+func (s *Server) maintUpload(w http.ResponseWriter, r *http.Request) {
+	fail := func(msgs ...string) {
+		m := s.maintView(fieldErrs{}, nil)
+		m.UploadErrors = msgs
+		s.maintFailed(w, r, http.StatusBadRequest, "Nothing was changed: the uploaded configuration has problems, listed under Upload.", m)
+	}
+	f, hdr, err := r.FormFile("config")
+	if err != nil {
+		fail("choose a configuration file to upload")
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
+	if err != nil || len(data) > maxUpload {
+		fail(fmt.Sprintf("the file is unreadable or larger than %d KiB", maxUpload>>10))
+		return
+	}
+	name := filepath.Base(hdr.Filename)
+	if name == "." || name == "/" || name == "" {
+		name = "upload.toml"
+	}
+	up, err := config.Parse(name, data)
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			msgs := make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i] = e.Error()
+			}
+			fail(msgs...)
+		} else {
+			fail(err.Error())
+		}
+		return
+	}
+	err = s.o.Store.Update(func(c *config.Config) error {
+		*c = config.KeepSecrets(up, *c)
+		return nil
+	})
+	if err != nil {
+		s.log.Error("web: saving an uploaded configuration", "err", err)
+		fail(err.Error())
+		return
+	}
+	s.log.Info("web: configuration uploaded", "client", clientOf(r), "file", name)
+	http.Redirect(w, r, "/maintenance?done=upload", http.StatusSeeOther)
+}
+
+func (s *Server) maintRestart(w http.ResponseWriter, r *http.Request) {
+	if s.o.Restart == nil {
+		http.Error(w, "this gateway cannot restart itself", http.StatusNotFound)
+		return
+	}
+	s.log.Info("web: restart requested", "client", clientOf(r))
+	if err := s.o.Restart(); err != nil {
+		s.maintFailed(w, r, http.StatusInternalServerError, "The gateway could not restart: "+err.Error(), s.maintView(fieldErrs{}, nil))
+		return
+	}
+	s.render(w, r, http.StatusOK, "restarting.html", view{Title: "Restarting", Nav: "Maintenance", Authed: true})
+}
+
+func (s *Server) maintReset(w http.ResponseWriter, r *http.Request) {
+	if strings.TrimSpace(r.PostFormValue("confirm")) != resetWord {
+		fe := fieldErrs{}
+		fe.add("confirm", "type %s in capitals to confirm", resetWord)
+		s.maintFailed(w, r, http.StatusBadRequest, "Nothing was erased.", s.maintView(fe, nil))
+		return
+	}
+	err := s.o.Store.Update(func(c *config.Config) error {
+		// Everything goes but what keeps the box reachable: its board
+		// and the address its page listens on. A reset that moved the
+		// page to loopback would leave a real device unreachable.
+		board, listen := c.Board, c.Web.Listen
+		*c = config.Default()
+		c.Board, c.Web.Listen = board, listen
+		return nil
+	})
+	if err != nil {
+		s.log.Error("web: factory reset", "err", err)
+		s.maintFailed(w, r, http.StatusInternalServerError, "The settings could not be erased: "+err.Error(), s.maintView(fieldErrs{}, nil))
+		return
+	}
+	os.Remove(filepath.Join(filepath.Dir(s.o.Store.Path()), caFileName))
+	s.sessions.clear()
+	s.log.Warn("web: factory reset: every setting erased", "client", clientOf(r))
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.o.Secure, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/setup", http.StatusSeeOther)
+}
+
+func (s *Server) maintLogs(w http.ResponseWriter, r *http.Request) {
+	if s.o.Logs == nil {
+		http.Error(w, "this gateway keeps no diagnostic log", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="tipring-log.txt"`)
+	w.Write(s.o.Logs())
+}
