@@ -37,9 +37,20 @@ type gateway struct {
 	board    board.Board // nil when it failed to open
 	boardErr error
 	lines    []*line.Line
-	sip      *sipStack // nil without a registrar or accounts
-	sipErr   error     // why the SIP stack did not start
 	history  *line.History
+	ring     *logRing
+	cfgPath  string
+	lineCtx  context.Context
+
+	sipMu  sync.Mutex
+	sip    *sipStack // nil without a registrar or accounts
+	sipErr error     // why the SIP stack did not start
+
+	// applied is the configuration the running gateway follows; apply
+	// brings it to the store's after each save.
+	applied config.Config
+	applyCh chan struct{}
+	restart chan struct{}
 
 	ln  net.Listener
 	srv *http.Server
@@ -51,12 +62,13 @@ type gateway struct {
 	err         error
 }
 
-func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger) (*gateway, error) {
+func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger, ring *logRing) (*gateway, error) {
 	country, err := tone.Lookup(cfg.Region.Country)
 	if err != nil {
 		return nil, fmt.Errorf("%s: region.country: %w", cfgPath, err)
 	}
-	g := &gateway{store: config.NewStore(cfgPath, cfg), log: log, started: time.Now()}
+	g := &gateway{store: config.NewStore(cfgPath, cfg), log: log, started: time.Now(), ring: ring, cfgPath: cfgPath,
+		applied: cfg, applyCh: make(chan struct{}, 1), restart: make(chan struct{}, 1)}
 	if !slices.Contains(board.Names(), cfg.Board.Name) {
 		return nil, fmt.Errorf("%s: board.name: board %q is unknown; known boards: %s", cfgPath, cfg.Board.Name, strings.Join(board.Names(), ", "))
 	}
@@ -79,7 +91,7 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	// The lines stop before the board closes, so that no line ever reads a
 	// closed PCM stream during an orderly shutdown.
 	lineCtx, cancelLines := context.WithCancel(context.WithoutCancel(ctx))
-	g.cancelLines = cancelLines
+	g.cancelLines, g.lineCtx = cancelLines, lineCtx
 	var ports []hal.Port
 	if g.board != nil {
 		ports = g.board.Ports()
@@ -107,11 +119,6 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 		lcfg.Exchange, lcfg.History, lcfg.Logger = exchange, g.history, log
-		if g.sip != nil {
-			if cl := g.sip.lines[p.Number]; cl != nil {
-				lcfg.Network = line.NewSIPNetwork(lineCtx, cl)
-			}
-		}
 		port := p.Number
 		lcfg.OnFeatures = func(f line.Features) {
 			if err := saveFeatures(g.store, port, f); err != nil {
@@ -124,9 +131,7 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 			return nil, err
 		}
 		g.lines = append(g.lines, l)
-		if g.sip != nil {
-			g.sip.watchMWI(p.Number, l)
-		}
+		g.sip.attach(lineCtx, l)
 		g.lineWG.Add(1)
 		go func() {
 			defer g.lineWG.Done()
@@ -135,6 +140,24 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 			}
 		}()
 	}
+	g.store.OnChange(func(_, _ config.Config) {
+		select {
+		case g.applyCh <- struct{}{}:
+		default: // one pending round applies every change so far
+		}
+	})
+	g.lineWG.Add(1)
+	go func() {
+		defer g.lineWG.Done()
+		for {
+			select {
+			case <-lineCtx.Done():
+				return
+			case <-g.applyCh:
+				g.apply(lineCtx)
+			}
+		}
+	}()
 	if !isLoopback(g.ln.Addr()) {
 		// Off the loopback interface the page is HTTPS only.
 		if err := g.serveTLS(cfgPath); err != nil {
@@ -173,7 +196,7 @@ func (g *gateway) abort() {
 	g.ln.Close()
 	g.cancelLines()
 	g.lineWG.Wait()
-	g.sip.close(context.Background())
+	g.stack().close(context.Background())
 	g.closeBoard()
 }
 
@@ -192,24 +215,29 @@ func (g *gateway) fail(err error) {
 	}
 }
 
-// wait runs until ctx ends, then shuts everything down in order: the web
-// listener, the lines, the board.
-func (g *gateway) wait(ctx context.Context) error {
-	<-ctx.Done()
+// wait runs until ctx ends or a restart is asked for, then shuts
+// everything down in order: the web listener, the lines, the board. It
+// reports whether to start again.
+func (g *gateway) wait(ctx context.Context) (restart bool, _ error) {
+	select {
+	case <-ctx.Done():
+	case <-g.restart:
+		restart = true
+	}
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	g.srv.Shutdown(shut)
 	g.wg.Wait()
 	g.cancelLines()
 	g.lineWG.Wait()
-	g.sip.close(context.Background())
+	g.stack().close(context.Background())
 	err := g.closeBoard()
 	g.errMu.Lock()
 	defer g.errMu.Unlock()
 	if g.err != nil {
-		return g.err
+		return restart, g.err
 	}
-	return err
+	return restart, err
 }
 
 // addr is the web listener's address.
@@ -234,6 +262,9 @@ func (g *gateway) routes() (http.Handler, error) {
 		Started:    g.started,
 		Lines:      g.lineStatus,
 		Calls:      g.history.List,
+		Restart:    g.askRestart,
+		Logs:       g.ring.Bytes,
+		Listening:  g.listening,
 		Phones:     phones,
 		Secure:     g.secure,
 		Logger:     g.log,
@@ -246,23 +277,150 @@ func (g *gateway) routes() (http.Handler, error) {
 }
 
 func (g *gateway) lineStatus() []line.Status {
+	g.sipMu.Lock()
+	stack, sipErr := g.sip, g.sipErr
+	g.sipMu.Unlock()
+	accounts := map[int]bool{}
+	for _, lc := range g.store.Get().Lines {
+		accounts[lc.Port] = true
+	}
 	out := make([]line.Status, len(g.lines))
 	for i, l := range g.lines {
 		out[i] = l.Status()
-		if g.sipErr != nil {
-			out[i].Registration, out[i].RegistrationError = "failed", g.sipErr.Error()
+		if sipErr != nil && accounts[l.Port()] {
+			out[i].Registration, out[i].RegistrationError = "failed", sipErr.Error()
 		}
-		if g.sip != nil {
-			if r := g.sip.regs[l.Port()]; r != nil {
-				st := r.State()
-				out[i].Registration = st.Status.String()
-				if st.Err != nil {
-					out[i].RegistrationError = st.Err.Error()
-				}
+		if sl := stack.get(l.Port()); sl != nil {
+			st := sl.reg.State()
+			out[i].Registration = st.Status.String()
+			if st.Err != nil {
+				out[i].RegistrationError = st.Err.Error()
 			}
 		}
 	}
 	return out
+}
+
+func (g *gateway) stack() *sipStack {
+	g.sipMu.Lock()
+	defer g.sipMu.Unlock()
+	return g.sip
+}
+
+// askRestart asks wait to restart the gateway; it returns at once.
+func (g *gateway) askRestart() error {
+	select {
+	case g.restart <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// listening lists the addresses the gateway answers on.
+func (g *gateway) listening() []string {
+	scheme := "http://"
+	if g.secure {
+		scheme = "https://"
+	}
+	out := []string{"web " + scheme + g.ln.Addr().String()}
+	if s := g.stack(); s != nil {
+		out = append(out, "sip udp+tcp "+s.agent.LocalAddr().String())
+		if a := s.agent.TLSAddr(); a != nil {
+			out = append(out, "sip tls "+a.String())
+		}
+	}
+	return out
+}
+
+// apply brings the running gateway to the saved configuration without a
+// restart: every line takes its new settings and features; only the
+// accounts that changed re-register, and the whole SIP stack restarts
+// only when the [sip] settings changed. The board, the web listener and
+// the SIP listen address need a restart, which the page offers.
+func (g *gateway) apply(ctx context.Context) {
+	cur := g.store.Get()
+	old := g.applied
+	g.applied = cur
+	country, err := tone.Lookup(cur.Region.Country)
+	if err != nil {
+		g.log.Error("apply: region.country", "err", err)
+		return
+	}
+	for _, l := range g.lines {
+		lcfg, err := lineConfig(cur, hal.Port{Number: l.Port()}, country)
+		if err != nil {
+			g.log.Error("apply", "line", l.Port(), "err", err)
+			continue
+		}
+		l.Reconfigure(lcfg)
+	}
+	if old.Board != cur.Board || old.Web.Listen != cur.Web.Listen || old.SIP.Listen != cur.SIP.Listen {
+		g.log.Info("apply: the board and listen addresses change at the next restart")
+	}
+	if len(g.lines) == 0 {
+		return
+	}
+	account := func(c config.Config, port int) (config.Line, bool) {
+		for _, l := range c.Lines {
+			if l.Port == port {
+				return l, true
+			}
+		}
+		return config.Line{}, false
+	}
+	same := func(a, b config.Line) bool {
+		return a.User == b.User && a.AuthUser == b.AuthUser && a.Password == b.Password && a.DisplayName == b.DisplayName
+	}
+	stack := g.stack()
+	g.sipMu.Lock()
+	failed := g.sipErr != nil
+	g.sipMu.Unlock()
+	if stack == nil && !failed && sipSame(old.SIP, cur.SIP) && (cur.SIP.Registrar == "" || len(cur.Lines) == 0) {
+		return // still nothing to register
+	}
+	if stack == nil || !sipSame(old.SIP, cur.SIP) {
+		stack.close(ctx)
+		next, err := startSIP(ctx, cur, g.cfgPath, g.log)
+		if err != nil {
+			g.log.Error("apply: SIP failed: the lines run without their accounts", "err", err)
+		} else {
+			g.log.Info("apply: SIP restarted")
+		}
+		g.sipMu.Lock()
+		g.sip, g.sipErr = next, err
+		g.sipMu.Unlock()
+		for _, l := range g.lines {
+			next.attach(ctx, l)
+		}
+		return
+	}
+	for _, l := range g.lines {
+		o, had := account(old, l.Port())
+		n, has := account(cur, l.Port())
+		if had == has && (!has || same(o, n)) {
+			continue
+		}
+		if had {
+			stack.stopLine(ctx, l.Port())
+		}
+		if has {
+			if err := stack.startLine(ctx, n); err != nil {
+				g.log.Error("apply: line", "line", l.Port(), "err", err)
+			} else {
+				g.log.Info("apply: line re-registered", "line", l.Port(), "user", n.User)
+			}
+		}
+		stack.attach(ctx, l)
+	}
+}
+
+// sipSame tells whether two [sip] settings start the same stack.
+func sipSame(a, b config.SIP) bool {
+	return slices.Equal(a.Codecs, b.Codecs) && a.Listen == b.Listen && a.Registrar == b.Registrar &&
+		a.BackupRegistrar == b.BackupRegistrar && a.OutboundProxy == b.OutboundProxy && a.Domain == b.Domain &&
+		a.Transport == b.Transport && a.CAFile == b.CAFile && a.SRTP == b.SRTP && a.DTMF == b.DTMF &&
+		a.PtimeMS == b.PtimeMS && a.RTPPortMin == b.RTPPortMin && a.RTPPortMax == b.RTPPortMax &&
+		a.RegisterExpires == b.RegisterExpires && a.MWI == b.MWI
 }
 
 func isLoopback(a net.Addr) bool {

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/tipring/tipring/dsp/callerid"
@@ -27,14 +28,33 @@ import (
 )
 
 // sipStack is the SIP side of the gateway: one agent, its call router, and
-// a registration per configured line.
+// per configured line a registration, a call.Line and a message-waiting
+// subscription. Lines can be stopped and started one by one, so that a
+// changed account re-registers without disturbing the others.
 type sipStack struct {
 	agent  *ua.Agent
 	router *call.Router
-	regs   map[int]*ua.Registration // by port
-	lines  map[int]*call.Line
 	mwi    *mwi.Manager
-	subs   map[int]*mwi.Subscription // by port
+	sip    config.SIP // the settings the stack was started with
+	domain string
+	proxy  string
+	outbnd bool
+	adv    netip.Addr
+	sdp    sdp.Config
+	media  media.Config
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	lines map[int]*sipLine // by port
+}
+
+// sipLine is one account of the stack.
+type sipLine struct {
+	cfg    config.Line
+	reg    *ua.Registration
+	line   *call.Line
+	sub    *mwi.Subscription
+	cancel context.CancelFunc // stops the line's network goroutines
 }
 
 // startSIP starts the agent and registers every line that has an account.
@@ -76,78 +96,118 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 		}
 		acfg.ServerTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	sdpCfg, err := sdpConfig(cfg.SIP)
+	if err != nil {
+		return nil, err
+	}
 	agent, err := ua.NewAgent(ctx, acfg)
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	s := &sipStack{agent: agent, router: call.NewRouter(agent, log), regs: map[int]*ua.Registration{}, lines: map[int]*call.Line{},
-		mwi: mwi.NewManager(agent, log), subs: map[int]*mwi.Subscription{}}
-	domain := cfg.SIP.Domain
-	if domain == "" {
-		domain = cfg.SIP.Registrar
-		if h, _, err := net.SplitHostPort(domain); err == nil {
-			domain = h
+	s := &sipStack{agent: agent, router: call.NewRouter(agent, log), mwi: mwi.NewManager(agent, log), sip: cfg.SIP,
+		sdp: sdpCfg, log: log, lines: map[int]*sipLine{}}
+	s.sip.Codecs = append([]string(nil), cfg.SIP.Codecs...)
+	s.domain = cfg.SIP.Domain
+	if s.domain == "" {
+		s.domain = cfg.SIP.Registrar
+		if h, _, err := net.SplitHostPort(s.domain); err == nil {
+			s.domain = h
 		}
 	}
-	proxy, outbound := cfg.SIP.Registrar, false
+	s.proxy = cfg.SIP.Registrar
 	if cfg.SIP.OutboundProxy != "" {
-		proxy, outbound = cfg.SIP.OutboundProxy, true
+		s.proxy, s.outbnd = cfg.SIP.OutboundProxy, true
 	}
-	adv := advertiseAddr(cfg.SIP.Listen, proxy)
-	sdpCfg, err := sdpConfig(cfg.SIP)
-	if err != nil {
-		s.close(ctx)
-		return nil, err
-	}
-	mcfg := media.Config{PortMin: cfg.SIP.RTPPortMin, PortMax: cfg.SIP.RTPPortMax, Symmetric: true, Logger: log}
-	if adv.IsValid() && !adv.IsUnspecified() {
-		mcfg.Addr = adv
+	s.adv = advertiseAddr(cfg.SIP.Listen, s.proxy)
+	s.media = media.Config{PortMin: cfg.SIP.RTPPortMin, PortMax: cfg.SIP.RTPPortMax, Symmetric: true, Logger: log}
+	if s.adv.IsValid() && !s.adv.IsUnspecified() {
+		s.media.Addr = s.adv
 	}
 	for _, lc := range cfg.Lines {
-		llog := log.With("line", lc.Port, "user", lc.User)
-		reg, err := agent.Register(ctx, ua.Account{
-			User: lc.User, AuthUser: lc.AuthUser, Password: lc.Password, Domain: domain, DisplayName: lc.DisplayName,
-			Registrar: cfg.SIP.Registrar, Backup: cfg.SIP.BackupRegistrar, OutboundProxy: cfg.SIP.OutboundProxy,
-			Transport: cfg.SIP.Transport, Expires: time.Duration(cfg.SIP.RegisterExpires) * time.Second,
-		})
-		if err != nil {
+		if err := s.startLine(ctx, lc); err != nil {
 			s.close(ctx)
-			return nil, fmt.Errorf("line[port %d]: %w", lc.Port, err)
+			return nil, err
 		}
-		s.regs[lc.Port] = reg
-		cl, err := s.router.NewLine(call.Config{
-			User: lc.User, AuthUser: lc.AuthUser, Password: lc.Password, Domain: domain, DisplayName: lc.DisplayName,
-			Proxy: proxy, OutboundProxy: outbound, Transport: cfg.SIP.Transport, Registration: reg,
-			SDP: sdpCfg, NewMedia: call.NewRTPMediaFactory(mcfg, adv), CallWaiting: true, Logger: llog,
-		})
-		if err != nil {
-			s.close(ctx)
-			return nil, fmt.Errorf("line[port %d]: %w", lc.Port, err)
-		}
-		s.lines[lc.Port] = cl
-		// Message waiting: a subscription when asked for, else the
-		// unsolicited NOTIFYs many PBXes send to a registered contact.
-		sub, err := s.mwi.Subscribe(ctx, mwi.Config{
-			User: lc.User, AuthUser: lc.AuthUser, Password: lc.Password, Domain: domain, DisplayName: lc.DisplayName,
-			Proxy: proxy, Transport: cfg.SIP.Transport, UnsolicitedOnly: !cfg.SIP.MWI, Logger: llog,
-		})
-		if err != nil {
-			s.close(ctx)
-			return nil, fmt.Errorf("line[port %d]: message waiting: %w", lc.Port, err)
-		}
-		s.subs[lc.Port] = sub
 	}
 	return s, nil
 }
 
-// watchMWI feeds a line's message-waiting changes to its call control.
-func (s *sipStack) watchMWI(port int, l *line.Line) {
-	sub := s.subs[port]
-	if sub == nil {
+// startLine registers one account and attaches its calls and mailbox.
+func (s *sipStack) startLine(ctx context.Context, lc config.Line) error {
+	llog := s.log.With("line", lc.Port, "user", lc.User)
+	reg, err := s.agent.Register(ctx, ua.Account{
+		User: lc.User, AuthUser: lc.AuthUser, Password: lc.Password, Domain: s.domain, DisplayName: lc.DisplayName,
+		Registrar: s.sip.Registrar, Backup: s.sip.BackupRegistrar, OutboundProxy: s.sip.OutboundProxy,
+		Transport: s.sip.Transport, Expires: time.Duration(s.sip.RegisterExpires) * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("line[port %d]: %w", lc.Port, err)
+	}
+	sl := &sipLine{cfg: lc, reg: reg}
+	sl.line, err = s.router.NewLine(call.Config{
+		User: lc.User, AuthUser: lc.AuthUser, Password: lc.Password, Domain: s.domain, DisplayName: lc.DisplayName,
+		Proxy: s.proxy, OutboundProxy: s.outbnd, Transport: s.sip.Transport, Registration: reg,
+		SDP: s.sdp, NewMedia: call.NewRTPMediaFactory(s.media, s.adv), CallWaiting: true, Logger: llog,
+	})
+	if err != nil {
+		_ = reg.Stop(ctx)
+		return fmt.Errorf("line[port %d]: %w", lc.Port, err)
+	}
+	// Message waiting: a subscription when asked for, else the
+	// unsolicited NOTIFYs many PBXes send to a registered contact.
+	sl.sub, err = s.mwi.Subscribe(ctx, mwi.Config{
+		User: lc.User, AuthUser: lc.AuthUser, Password: lc.Password, Domain: s.domain, DisplayName: lc.DisplayName,
+		Proxy: s.proxy, Transport: s.sip.Transport, UnsolicitedOnly: !s.sip.MWI, Logger: llog,
+	})
+	if err != nil {
+		_ = sl.line.Close(ctx)
+		_ = reg.Stop(ctx)
+		return fmt.Errorf("line[port %d]: message waiting: %w", lc.Port, err)
+	}
+	s.mu.Lock()
+	s.lines[lc.Port] = sl
+	s.mu.Unlock()
+	return nil
+}
+
+// stopLine hangs up, unsubscribes and unregisters one account.
+func (s *sipStack) stopLine(ctx context.Context, port int) {
+	s.mu.Lock()
+	sl := s.lines[port]
+	delete(s.lines, port)
+	s.mu.Unlock()
+	if sl == nil {
 		return
 	}
+	if sl.cancel != nil {
+		sl.cancel()
+	}
+	_ = sl.line.Close(ctx)
+	_ = sl.sub.Stop(ctx)
+	_ = sl.reg.Stop(ctx)
+}
+
+func (s *sipStack) get(port int) *sipLine {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lines[port]
+}
+
+// attach gives the port's call control its account: the network it calls
+// through, and its message-waiting indication.
+func (s *sipStack) attach(ctx context.Context, l *line.Line) {
+	sl := s.get(l.Port())
+	if sl == nil {
+		l.SetNetwork(nil)
+		return
+	}
+	ctx, sl.cancel = context.WithCancel(ctx)
+	l.SetNetwork(line.NewSIPNetwork(ctx, sl.line))
 	go func() {
-		for sum := range sub.Summaries() {
+		for sum := range sl.sub.Summaries() {
 			l.SetMWI(sum.Waiting)
 		}
 	}()
@@ -160,14 +220,19 @@ func (s *sipStack) close(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	s.mu.Lock()
+	ports := make([]int, 0, len(s.lines))
+	for p := range s.lines {
+		ports = append(ports, p)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range ports {
+		wg.Go(func() { s.stopLine(ctx, p) })
+	}
+	wg.Wait()
 	_ = s.router.Close(ctx)
-	for _, sub := range s.subs {
-		_ = sub.Stop(ctx)
-	}
 	_ = s.mwi.Close(ctx)
-	for _, r := range s.regs {
-		_ = r.Stop(ctx)
-	}
 	_ = s.agent.Close(ctx)
 }
 

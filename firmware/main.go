@@ -70,33 +70,46 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "tipring: -log-level: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// The log goes to stderr and into a ring the maintenance page offers
+	// for download.
+	ring := newLogRing(256 << 10)
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(stderr, ring), &slog.HandlerOptions{Level: level}))
 
-	cfg, err := config.Load(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "tipring: %v\n", err)
-		return 1
+	// A restart asked for on the web page stops everything and starts
+	// again from the saved configuration, in the same process.
+	for {
+		cfg, err := config.Load(*cfgPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "tipring: %v\n", err)
+			return 1
+		}
+		if *boardName != "" {
+			cfg.Board.Name = *boardName
+		}
+		if *listen != "" {
+			cfg.Web.Listen = *listen
+		}
+		g, err := start(ctx, cfg, *cfgPath, log, ring)
+		if err != nil {
+			log.Error("start failed", "err", err)
+			return 1
+		}
+		if ready != nil {
+			select {
+			case ready <- g:
+			default: // a restart: the test has its gateway already
+			}
+		}
+		restart, err := g.wait(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("gateway stopped", "err", err)
+			return 1
+		}
+		if !restart {
+			return 0
+		}
+		log.Info("restarting")
 	}
-	if *boardName != "" {
-		cfg.Board.Name = *boardName
-	}
-	if *listen != "" {
-		cfg.Web.Listen = *listen
-	}
-	g, err := start(ctx, cfg, *cfgPath, log)
-	if err != nil {
-		log.Error("start failed", "err", err)
-		return 1
-	}
-	if ready != nil {
-		ready <- g
-	}
-	err = g.wait(ctx)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("gateway stopped", "err", err)
-		return 1
-	}
-	return 0
 }
 
 // hashPassword reads one line from r and writes its hash to w.

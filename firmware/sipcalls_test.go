@@ -81,9 +81,9 @@ display_name = "GARAGE"
 	return g
 }
 
-// call makes port from call the number and port to answer; it returns
+// placeCall makes port from call the number and port to answer; it returns
 // once both talk.
-func call(t *testing.T, g *gateway, from, to int, number string) {
+func placeCall(t *testing.T, g *gateway, from, to int, number string) {
 	t.Helper()
 	hook(t, g, from, "off")
 	waitState(t, g, from, "dialtone", time.Second)
@@ -168,7 +168,7 @@ func TestSIPCallEndToEnd(t *testing.T) {
 // 2; flash swaps back; hanging up on one leaves the other to recall.
 func TestSIPCallWaitingEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
-	call(t, g, 2, 1, "1001")
+	placeCall(t, g, 2, 1, "1001")
 	hook(t, g, 3, "off")
 	waitState(t, g, 3, "dialtone", time.Second)
 	dial(t, g, 3, "1001#", "dtmf")
@@ -205,7 +205,7 @@ func TestSIPCallWaitingEndToEnd(t *testing.T) {
 // connected to each other by REFER with Replaces.
 func TestSIPConferenceAndTransferEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
-	call(t, g, 1, 2, "1002")
+	placeCall(t, g, 1, 2, "1002")
 	hook(t, g, 1, "flash")
 	waitState(t, g, 1, "dialtone", 3*time.Second)
 	dial(t, g, 1, "1003#", "dtmf")

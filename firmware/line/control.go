@@ -92,6 +92,8 @@ const (
 	evOp
 	evMWI
 	evFeatures
+	evNetwork
+	evConfig
 )
 
 type event struct {
@@ -105,6 +107,8 @@ type event struct {
 	op       string
 	flag     bool
 	features Features
+	network  Network
+	config   *Config
 }
 
 // keyEvent is a DTMF key seen by the receiver on the line.
@@ -173,13 +177,13 @@ func (c *controller) run(ctx context.Context) error {
 	if port.Hook() == hal.OffHook {
 		c.handle(event{kind: evHal, hal: hal.Event{Kind: hal.EventOffHook}})
 	}
-	var incoming <-chan Call
-	if c.cfg.Network != nil {
-		incoming = c.cfg.Network.Incoming()
-	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		var incoming <-chan Call
+		if c.cfg.Network != nil {
+			incoming = c.cfg.Network.Incoming()
+		}
 		next, ok := c.nextDeadline()
 		if ok {
 			timer.Reset(max(next.Sub(c.now()), 0))
@@ -198,7 +202,7 @@ func (c *controller) run(ctx context.Context) error {
 			c.handle(event{kind: evKey, key: k})
 		case in, ok := <-incoming:
 			if !ok {
-				incoming = nil
+				c.cfg.Network = nil // the account went away
 				continue
 			}
 			c.handle(event{kind: evIncoming, call: in})
@@ -295,12 +299,36 @@ func (c *controller) dispatch(ev event) {
 			c.sendVMWI()
 		}
 	case evFeatures:
-		f := ev.features
-		if f.NoAnswerAfter <= 0 {
-			f.NoAnswerAfter = c.feat.NoAnswerAfter
+		c.setFeatures(ev.features)
+	case evNetwork:
+		c.cfg.Network = ev.network
+	case evConfig:
+		n := ev.config
+		if n.Country != nil {
+			c.cfg.Country = n.Country
 		}
-		c.feat = f
+		if n.DigitMap != nil {
+			c.cfg.DigitMap = n.DigitMap
+		}
+		c.cfg.CallerID, c.cfg.CallerIDOptions, c.cfg.DTMF = n.CallerID, n.CallerIDOptions, n.DTMF
+		if n.HowlerAfter > 0 {
+			c.cfg.HowlerAfter = n.HowlerAfter
+		}
+		c.l.identMu.Lock()
+		if n.Extension != "" {
+			c.cfg.Extension = n.Extension
+		}
+		c.cfg.DisplayName = n.DisplayName
+		c.l.identMu.Unlock()
+		c.setFeatures(n.Features)
 	}
+}
+
+func (c *controller) setFeatures(f Features) {
+	if f.NoAnswerAfter <= 0 {
+		f.NoAnswerAfter = c.feat.NoAnswerAfter
+	}
+	c.feat = f
 }
 
 // async runs a call operation without blocking the line; its failure comes

@@ -37,7 +37,7 @@ func (x *Exchange) lookup(ext string) *Line {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, l := range x.lines {
-		if l.cfg.Extension == ext {
+		if e, _ := l.ident(); e == ext {
 			return l
 		}
 	}
@@ -50,7 +50,7 @@ func (x *Exchange) match(dialed string) (exact, more bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, l := range x.lines {
-		e := l.cfg.Extension
+		e, _ := l.ident()
 		if e == dialed {
 			exact = true
 		} else if strings.HasPrefix(e, dialed) {
@@ -107,7 +107,8 @@ func (x *Exchange) page(from *Line) (Call, error) {
 func (x *Exchange) newCall(from *Line, kind int) *local {
 	lc := &local{id: fmt.Sprintf("local-%d", x.seq.Add(1)), kind: kind}
 	lc.caller = &localEnd{lc: lc, dir: call.Outgoing, events: make(chan call.Event, 16), in: &framePipe{}}
-	lc.callerParty = call.Party{Name: from.cfg.DisplayName, Number: from.cfg.Extension}
+	ext, name := from.ident()
+	lc.callerParty = call.Party{Name: name, Number: ext}
 	return lc
 }
 
@@ -127,8 +128,9 @@ type local struct {
 func (lc *local) addCallee(to *Line) *localEnd {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
+	ext, name := to.ident()
 	e := &localEnd{lc: lc, dir: call.Incoming, events: make(chan call.Event, 16), in: &framePipe{},
-		party: call.Party{Name: to.cfg.DisplayName, Number: to.cfg.Extension}}
+		party: call.Party{Name: name, Number: ext}}
 	lc.callees = append(lc.callees, e)
 	if len(lc.callees) == 1 {
 		lc.caller.party = e.party

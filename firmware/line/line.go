@@ -129,8 +129,16 @@ type Line struct {
 	status atomic.Pointer[Status]
 	info   chan byte // INFO digits for the media loop to play
 
-	mu      sync.Mutex
-	running bool
+	// identMu guards cfg.Extension and cfg.DisplayName, which the
+	// exchange reads from other lines' goroutines.
+	identMu sync.Mutex
+}
+
+// ident returns the line's extension and display name.
+func (l *Line) ident() (ext, name string) {
+	l.identMu.Lock()
+	defer l.identMu.Unlock()
+	return l.cfg.Extension, l.cfg.DisplayName
 }
 
 // New returns the call control for cfg.Port.
@@ -259,6 +267,20 @@ func (l *Line) SetMWI(waiting bool) {
 // SetFeatures replaces the line's features (after a configuration change).
 func (l *Line) SetFeatures(f Features) {
 	l.post(event{kind: evFeatures, features: f})
+}
+
+// SetNetwork gives the line its SIP account (nil: none, local calls only),
+// after a configuration change. Calls in progress on the old one go on.
+func (l *Line) SetNetwork(n Network) {
+	l.post(event{kind: evNetwork, network: n})
+}
+
+// Reconfigure applies a changed configuration to the running line: its
+// Country, CallerID, CallerIDOptions, DigitMap, Extension, DisplayName,
+// DTMF, HowlerAfter and Features. The other fields of cfg are ignored.
+// A number being dialed finishes with the old digit map.
+func (l *Line) Reconfigure(cfg Config) {
+	l.post(event{kind: evConfig, config: &cfg})
 }
 
 // offer delivers a local call to the line.

@@ -45,7 +45,11 @@ func (l *Line) dialWithHook(ctx context.Context, number string, extra []sip.Head
 
 	transport := l.cfg.Transport
 	var routes []sip.Uri
-	direct := strings.Contains(number, "@") || strings.HasPrefix(strings.ToLower(strings.TrimSpace(number)), "sip")
+	// A URI in the line's own domain (as a redirection to another of the
+	// domain's users names it) goes through the proxy like a bare number;
+	// other URIs go to their host.
+	direct := (strings.Contains(number, "@") || strings.HasPrefix(strings.ToLower(strings.TrimSpace(number)), "sip")) &&
+		!(strings.EqualFold(target.Host, l.cfg.Domain) && target.Port == 0)
 	if l.cfg.OutboundProxy {
 		host, port, _ := splitHostPort(l.cfg.Proxy)
 		r := sip.Uri{Scheme: "sip", Host: host, Port: port, UriParams: sip.NewParams()}
