@@ -14,10 +14,10 @@ import (
 	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/wav"
 	"github.com/tipring/tipring/hal"
+	"github.com/tipring/tipring/sip/sdp"
 	"github.com/tipring/tipring/sip/siptest/baresiptest"
 	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 	"github.com/tipring/tipring/sip/siptest/testca"
-	"github.com/tipring/tipring/sip/sdp"
 )
 
 // The tones of the audio tests: baresip plays peerHz, we send ourHz, both

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipring/tipring/sip/sdp"
 	"github.com/tipring/tipring/sip/siptest/baresiptest"
 	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 	"github.com/tipring/tipring/sip/siptest/testca"
-	"github.com/tipring/tipring/sip/sdp"
 	"github.com/tipring/tipring/sip/ua"
 )
 

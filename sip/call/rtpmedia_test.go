@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/hal"
-	"github.com/tipring/tipring/sip/siptest/baresiptest"
 	"github.com/tipring/tipring/sip/media"
 	"github.com/tipring/tipring/sip/sdp"
+	"github.com/tipring/tipring/sip/siptest/baresiptest"
 )
 
 // rtpFactory makes RTPMedia on loopback for tests and records them.
