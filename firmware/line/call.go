@@ -42,6 +42,9 @@ type Call interface {
 	// Ringing names the ring cadence an incoming call asks for (from
 	// Alert-Info), empty for the country's.
 	Ringing() string
+	// Replaces is the ID of the call of this line an incoming call is to
+	// replace (RFC 3891, the end of an attended transfer), or "".
+	Replaces() string
 	// Media is the call's audio, nil until it has any.
 	Media() Media
 }

@@ -811,6 +811,14 @@ func (c *controller) incoming(cl Call) {
 	page := kind == "page" || kind == "intercom"
 	f := c.feat
 	c.l.log.Info("incoming call", "from", lc.number, "local", lc.local)
+	if id := cl.Replaces(); id != "" {
+		for _, old := range c.calls {
+			if old != lc && old.c != nil && old.c.ID() == id && old.state == csActive {
+				c.replace(old, lc)
+				return
+			}
+		}
+	}
 	reject := func(code int, result string) {
 		lc.result = result
 		lc.hungUp = true
@@ -840,6 +848,23 @@ func (c *controller) incoming(cl Call) {
 		redirect(f.ForwardBusy)
 	default:
 		reject(486, "busy")
+	}
+}
+
+// replace puts the incoming call lc in the place of old, which it replaces
+// (RFC 3891: the far end transferred old's party to someone who now calls
+// us in its stead). It is answered at once; answering ends old.
+func (c *controller) replace(old, lc *lcall) {
+	c.l.log.Info("call replaced", "old", old.number, "new", lc.number)
+	old.result = "transferred"
+	old.hungUp = true
+	c.answer(lc)
+	switch old {
+	case c.active:
+		c.active = lc
+	case c.other:
+		c.other = lc
+		c.hold(lc)
 	}
 }
 

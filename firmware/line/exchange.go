@@ -338,6 +338,8 @@ func (e *localEnd) AcceptReferral(context.Context, *call.Referral) (Call, error)
 	return nil, fmt.Errorf("referral on a local call: %w", ErrNotSupported)
 }
 
+func (e *localEnd) Replaces() string { return "" }
+
 func (e *localEnd) Media() Media { return e }
 
 // WriteFrame sends what this side says to the other side(s); a page's

@@ -186,13 +186,14 @@ func (n *fakeNet) count() int {
 }
 
 type fakeCall struct {
-	id     string
-	dir    call.Direction
-	remote call.Party
-	ring   string
-	mu     sync.Mutex
-	ops    []string
-	media  *fakeMedia
+	id       string
+	dir      call.Direction
+	remote   call.Party
+	ring     string
+	replaces string
+	mu       sync.Mutex
+	ops      []string
+	media    *fakeMedia
 }
 
 func newFakeCall(dir call.Direction, p call.Party) *fakeCall {
@@ -231,6 +232,7 @@ func (f *fakeCall) Hangup(context.Context) error { return f.op("hangup") }
 func (f *fakeCall) Hold(context.Context) error   { return f.op("hold") }
 func (f *fakeCall) Resume(context.Context) error { return f.op("resume") }
 func (f *fakeCall) Ringing() string              { return f.ring }
+func (f *fakeCall) Replaces() string             { return f.replaces }
 func (f *fakeCall) Media() Media                 { return f.media }
 func (f *fakeCall) SendDTMF(_ context.Context, d rune, _ time.Duration) error {
 	return f.op("info " + string(d))

@@ -523,3 +523,27 @@ func TestFollowsRedirect(t *testing.T) {
 	}
 	h.wantState("congestion")
 }
+
+// An INVITE with Replaces for the call in progress (the far end finished an
+// attended transfer) is answered at once and takes that call's place.
+func TestReplacesTakesThePlace(t *testing.T) {
+	h := newHarness(t, nil)
+	a := h.incoming("100", "A")
+	h.hook("off")
+	h.answered(a)
+	b := newFakeCall(call.Incoming, call.Party{Number: "300"})
+	b.replaces = a.id
+	h.c.handle(event{kind: evIncoming, call: b})
+	if !b.did("answer") || b.did("ring") {
+		t.Fatalf("replacing call: %v", b)
+	}
+	if h.l.plan.Load().legs[0] != Media(b.media) {
+		t.Fatal("the phone does not talk to the replacing call")
+	}
+	h.ended(a, call.EndReplaced, 0)
+	h.answered(b)
+	h.wantState("connected")
+	if st := h.l.Status(); st.Call.Number != "300" {
+		t.Fatalf("status shows %+v", st.Call)
+	}
+}

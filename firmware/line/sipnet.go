@@ -112,6 +112,13 @@ func (s *sipCall) Ringing() string {
 	return ""
 }
 
+func (s *sipCall) Replaces() string {
+	if r := s.c.Replaces(); r != nil {
+		return r.ID()
+	}
+	return ""
+}
+
 func (s *sipCall) Media() Media {
 	m, ok := s.c.Media().(*call.RTPMedia)
 	if !ok || m == nil {
