@@ -19,6 +19,7 @@ import (
 	"github.com/tipring/tipring/board/rpi"
 	"github.com/tipring/tipring/board/sim"
 	"github.com/tipring/tipring/hal"
+	"github.com/tipring/tipring/hal/hook"
 	"github.com/tipring/tipring/hal/si321x"
 )
 
@@ -39,6 +40,9 @@ type Options struct {
 	// 1–4, default 1). The Ag1171 board ignores it.
 	Ports  int
 	Logger *slog.Logger
+	// Hook classifies the hook switch (pulse, flash, hang-up limits); the
+	// zero value means hook.DefaultTiming.
+	Hook hook.Timing
 }
 
 // Names lists the boards Open knows.
@@ -53,7 +57,7 @@ func Open(ctx context.Context, name string, o Options) (Board, error) {
 	}
 	switch name {
 	case "sim":
-		b, err := sim.New(ctx, sim.Options{Ports: o.Ports, Logger: o.Logger})
+		b, err := sim.New(ctx, sim.Options{Ports: o.Ports, Logger: o.Logger, Hook: o.Hook})
 		if err != nil {
 			return nil, fmt.Errorf("board %q: %w", name, err)
 		}
@@ -63,7 +67,7 @@ func Open(ctx context.Context, name string, o Options) (Board, error) {
 		if name == rpi.NameSi3210 {
 			part = si321x.Si3210
 		}
-		b, err := rpi.Open(ctx, rpi.Config{Name: name, Part: part, Ports: o.Ports, Logger: o.Logger})
+		b, err := rpi.Open(ctx, rpi.Config{Name: name, Part: part, Ports: o.Ports, Logger: o.Logger, Chip: si321x.Options{Hook: o.Hook}})
 		if err != nil {
 			return nil, fmt.Errorf("board %q: %w", name, err)
 		}
@@ -71,6 +75,7 @@ func Open(ctx context.Context, name string, o Options) (Board, error) {
 	case rpi.NameAg1171:
 		cfg := rpi.DefaultAg1171Config()
 		cfg.Logger = o.Logger
+		cfg.Hook = o.Hook
 		b, err := rpi.OpenAg1171(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("board %q: %w", name, err)

@@ -69,7 +69,7 @@ func waitState(t *testing.T, g *gateway, port int, state string, d time.Duration
 	}
 }
 
-func hook(t *testing.T, g *gateway, port int, state string) {
+func hookAction(t *testing.T, g *gateway, port int, state string) {
 	t.Helper()
 	post(t, g, fmt.Sprintf("/api/sim/lines/%d/hook", port), fmt.Sprintf(`{"state":%q}`, state))
 }
@@ -227,7 +227,7 @@ func TestLocalCallEndToEnd(t *testing.T) {
 		t.Skip("end-to-end: native run only")
 	}
 	g := startGatewayDoc(t, t.TempDir(), localDoc)
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
 	dial(t, g, 1, "22", "pulse")
 	waitPhone(t, g, 2, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
@@ -249,7 +249,7 @@ func TestLocalCallEndToEnd(t *testing.T) {
 		wantTones(t, "ringback", rb[i+2000:i+14000], -19, 440, 480)
 	}
 
-	hook(t, g, 2, "off")
+	hookAction(t, g, 2, "off")
 	waitState(t, g, 1, "connected", 2*time.Second)
 	waitState(t, g, 2, "connected", time.Second)
 	// Both ways: 1 kHz from port 1, 600 Hz from port 2.
@@ -263,7 +263,7 @@ func TestLocalCallEndToEnd(t *testing.T) {
 	if lvl := dsptest.Level(at1[:2400], 600); math.Abs(lvl+16) > 1 {
 		t.Errorf("port 1 hears port 2's 600 Hz at %.1f dBm0, want −16 ± 1", lvl)
 	}
-	hook(t, g, 2, "on")
+	hookAction(t, g, 2, "on")
 	waitState(t, g, 1, "busy", 2*time.Second)
 	time.Sleep(2700 * time.Millisecond)
 	busy := heard(t, g, 1, 2500)
@@ -271,7 +271,7 @@ func TestLocalCallEndToEnd(t *testing.T) {
 		wantTones(t, "busy", busy[i+400:i+3600], -24, 480, 620)
 	}
 	wantCadence(t, "busy", busy, 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond)
-	hook(t, g, 1, "on")
+	hookAction(t, g, 1, "on")
 	waitState(t, g, 1, "idle", 3*time.Second)
 	recs := g.history.List()
 	if len(recs) != 2 || recs[0].Result != "answered" || recs[0].Duration < 1 {

@@ -24,6 +24,7 @@ import (
 	"github.com/tipring/tipring/firmware/simapi"
 	"github.com/tipring/tipring/firmware/web"
 	"github.com/tipring/tipring/hal"
+	"github.com/tipring/tipring/hal/hook"
 )
 
 // gateway is a running Tipring: the board, one call control per port, and
@@ -72,7 +73,10 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	if !slices.Contains(board.Names(), cfg.Board.Name) {
 		return nil, fmt.Errorf("%s: board.name: board %q is unknown; known boards: %s", cfgPath, cfg.Board.Name, strings.Join(board.Names(), ", "))
 	}
-	g.board, err = board.Open(ctx, cfg.Board.Name, board.Options{Ports: cfg.Board.Ports, Logger: log})
+	timing := hook.DefaultTiming
+	timing.FlashMin = time.Duration(cfg.Region.FlashMinMS) * time.Millisecond
+	timing.FlashMax = time.Duration(cfg.Region.FlashMaxMS) * time.Millisecond
+	g.board, err = board.Open(ctx, cfg.Board.Name, board.Options{Ports: cfg.Board.Ports, Logger: log, Hook: timing})
 	if err != nil {
 		if cfg.Board.Name == "sim" {
 			return nil, err // the simulated board failing is a bug, not a state
@@ -354,8 +358,9 @@ func (g *gateway) apply(ctx context.Context) {
 		}
 		l.Reconfigure(lcfg)
 	}
-	if old.Board != cur.Board || old.Web.Listen != cur.Web.Listen || old.SIP.Listen != cur.SIP.Listen {
-		g.log.Info("apply: the board and listen addresses change at the next restart")
+	if old.Board != cur.Board || old.Web.Listen != cur.Web.Listen || old.SIP.Listen != cur.SIP.Listen ||
+		old.Region.FlashMinMS != cur.Region.FlashMinMS || old.Region.FlashMaxMS != cur.Region.FlashMaxMS {
+		g.log.Info("apply: the board, the flash timing and the listen addresses change at the next restart")
 	}
 	if len(g.lines) == 0 {
 		return

@@ -85,11 +85,11 @@ display_name = "GARAGE"
 // once both talk.
 func placeCall(t *testing.T, g *gateway, from, to int, number string) {
 	t.Helper()
-	hook(t, g, from, "off")
+	hookAction(t, g, from, "off")
 	waitState(t, g, from, "dialtone", time.Second)
 	dial(t, g, from, number+"#", "dtmf")
 	waitPhone(t, g, to, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
-	hook(t, g, to, "off")
+	hookAction(t, g, to, "off")
 	waitState(t, g, from, "connected", 5*time.Second)
 	waitState(t, g, to, "connected", time.Second)
 }
@@ -125,7 +125,7 @@ func speak(t *testing.T, g *gateway, port int, f float64, d time.Duration) {
 // port 2 hangs up and port 1 hears busy.
 func TestSIPCallEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
 	dial(t, g, 1, "1002#", "dtmf")
 	l := waitPhone(t, g, 2, "caller ID", 8*time.Second, func(l simLine) bool { return l.CallerID != nil })
@@ -133,7 +133,7 @@ func TestSIPCallEndToEnd(t *testing.T) {
 		t.Errorf("port 2 shows %+v, want KITCHEN 1001", *l.CallerID)
 	}
 	waitState(t, g, 1, "ringback", time.Second)
-	hook(t, g, 2, "off")
+	hookAction(t, g, 2, "off")
 	waitState(t, g, 1, "connected", 5*time.Second)
 	st := g.lines[0].Status()
 	if st.Call == nil || st.Call.Number != "1002" || st.Call.Codec != "PCMU" {
@@ -165,9 +165,9 @@ func TestSIPCallEndToEnd(t *testing.T) {
 	if digits != "5" {
 		t.Errorf("port 2 heard digits %q, want exactly one 5", digits)
 	}
-	hook(t, g, 2, "on")
+	hookAction(t, g, 2, "on")
 	waitState(t, g, 1, "busy", 5*time.Second)
-	hook(t, g, 1, "on")
+	hookAction(t, g, 1, "on")
 	waitState(t, g, 1, "idle", 3*time.Second)
 	waitState(t, g, 2, "idle", 3*time.Second)
 }
@@ -178,7 +178,7 @@ func TestSIPCallEndToEnd(t *testing.T) {
 func TestSIPCallWaitingEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
 	placeCall(t, g, 2, 1, "1001")
-	hook(t, g, 3, "off")
+	hookAction(t, g, 3, "off")
 	waitState(t, g, 3, "dialtone", time.Second)
 	dial(t, g, 3, "1001#", "dtmf")
 	waitState(t, g, 3, "ringback", 5*time.Second)
@@ -192,20 +192,20 @@ func TestSIPCallWaitingEndToEnd(t *testing.T) {
 	if lvl := peakLevel(x, 2130); lvl < -30 {
 		t.Errorf("no CAS: 2130 Hz at %.1f dBm0", lvl)
 	}
-	hook(t, g, 1, "flash")
+	hookAction(t, g, 1, "flash")
 	waitState(t, g, 3, "connected", 5*time.Second)
 	speak(t, g, 3, 700, 2*time.Second)
 	time.Sleep(700 * time.Millisecond)
 	hears(t, g, 1, 700, "port 3")
-	hook(t, g, 1, "flash")
+	hookAction(t, g, 1, "flash")
 	time.Sleep(700 * time.Millisecond)
 	speak(t, g, 2, 500, 2*time.Second)
 	time.Sleep(700 * time.Millisecond)
 	hears(t, g, 1, 500, "port 2 after the swap")
 	// Hang up on port 2: port 3, on hold, rings port 1 back.
-	hook(t, g, 1, "on")
+	hookAction(t, g, 1, "on")
 	waitPhone(t, g, 1, "recall ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "connected", 3*time.Second)
 	speak(t, g, 3, 800, 2*time.Second)
 	time.Sleep(900 * time.Millisecond)
@@ -219,13 +219,13 @@ func TestSIPCallWaitingEndToEnd(t *testing.T) {
 func TestSIPConferenceAndTransferEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
 	placeCall(t, g, 1, 2, "1002")
-	hook(t, g, 1, "flash")
+	hookAction(t, g, 1, "flash")
 	waitState(t, g, 1, "dialtone", 3*time.Second)
 	dial(t, g, 1, "1003#", "dtmf")
 	waitPhone(t, g, 3, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
-	hook(t, g, 3, "off")
+	hookAction(t, g, 3, "off")
 	waitState(t, g, 1, "connected", 5*time.Second)
-	hook(t, g, 1, "flash")
+	hookAction(t, g, 1, "flash")
 	waitState(t, g, 1, "conference", 3*time.Second)
 	time.Sleep(800 * time.Millisecond) // port 2 resumed
 	speak(t, g, 2, 600, 2*time.Second)
@@ -237,18 +237,18 @@ func TestSIPConferenceAndTransferEndToEnd(t *testing.T) {
 	hears(t, g, 2, 800, "port 3 through the conference")
 
 	// Drop port 3 with a flash, consult it again, and transfer.
-	hook(t, g, 1, "flash")
+	hookAction(t, g, 1, "flash")
 	waitState(t, g, 1, "connected", 3*time.Second)
 	waitState(t, g, 3, "busy", 5*time.Second)
-	hook(t, g, 3, "on")
+	hookAction(t, g, 3, "on")
 	waitState(t, g, 3, "idle", 3*time.Second)
-	hook(t, g, 1, "flash")
+	hookAction(t, g, 1, "flash")
 	waitState(t, g, 1, "dialtone", 3*time.Second)
 	dial(t, g, 1, "1003#", "dtmf")
 	waitPhone(t, g, 3, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
-	hook(t, g, 3, "off")
+	hookAction(t, g, 3, "off")
 	waitState(t, g, 1, "connected", 5*time.Second)
-	hook(t, g, 1, "on")
+	hookAction(t, g, 1, "on")
 	waitState(t, g, 1, "idle", 5*time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	speak(t, g, 2, 600, 2*time.Second)
@@ -264,15 +264,15 @@ func TestSIPConferenceAndTransferEndToEnd(t *testing.T) {
 // gives congestion (reorder: 480 + 620 Hz, 0.25 s on, 0.25 s off).
 func TestSIPBusyAndUnknownEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
-	hook(t, g, 2, "off")
+	hookAction(t, g, 2, "off")
 	waitState(t, g, 2, "dialtone", time.Second)
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
 	dial(t, g, 1, "1002#", "dtmf")
 	waitState(t, g, 1, "busy", 5*time.Second)
-	hook(t, g, 1, "on")
+	hookAction(t, g, 1, "on")
 	waitState(t, g, 1, "idle", 3*time.Second)
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
 	dial(t, g, 1, "1999#", "dtmf")
 	waitState(t, g, 1, "congestion", 5*time.Second)
@@ -295,36 +295,36 @@ func TestSIPFeatureCodesEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
 	feature := func(port int, code string) {
 		t.Helper()
-		hook(t, g, port, "off")
+		hookAction(t, g, port, "off")
 		waitState(t, g, port, "dialtone", time.Second)
 		dial(t, g, port, code, "dtmf")
 		waitState(t, g, port, "confirm", 5*time.Second)
-		hook(t, g, port, "on")
+		hookAction(t, g, port, "on")
 		waitState(t, g, port, "idle", 3*time.Second)
 	}
 	feature(2, "*78")
 	if !g.store.Get().Lines[1].DND {
 		t.Error("*78 not saved in the configuration")
 	}
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
 	dial(t, g, 1, "1002#", "dtmf")
 	waitState(t, g, 1, "congestion", 5*time.Second)
 	if simLines(t, g)[1].Ringing {
 		t.Error("port 2 rang with do not disturb")
 	}
-	hook(t, g, 1, "on")
+	hookAction(t, g, 1, "on")
 	waitState(t, g, 1, "idle", 3*time.Second)
 	feature(2, "*79")
 	feature(2, "*721003#")
 	if fw := g.store.Get().Lines[1].ForwardAlways; fw != "1003" {
 		t.Errorf("forward saved as %q", fw)
 	}
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
 	dial(t, g, 1, "1002#", "dtmf")
 	waitPhone(t, g, 3, "ringing (forwarded)", 8*time.Second, func(l simLine) bool { return l.Ringing })
-	hook(t, g, 3, "off")
+	hookAction(t, g, 3, "off")
 	waitState(t, g, 1, "connected", 5*time.Second)
 }
 
@@ -336,7 +336,7 @@ func TestSIPMessageWaitingEndToEnd(t *testing.T) {
 	sc := sipptest.Start(t, sipptest.Config{Scenario: "testdata/mwi_notify.xml", Remote: g.sip.agent.LocalAddr().String(), Service: "1001"})
 	sc.Wait(10 * time.Second)
 	waitPhone(t, g, 1, "message waiting lamp", 8*time.Second, func(l simLine) bool { return l.MWI })
-	hook(t, g, 1, "off")
+	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	// Stutter dial tone: 350 + 440 Hz interrupted (0.1 s on, 0.1 s off)

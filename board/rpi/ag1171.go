@@ -10,6 +10,7 @@ import (
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/hal/ag1171"
 	"github.com/tipring/tipring/hal/alsa"
+	"github.com/tipring/tipring/hal/hook"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -38,7 +39,9 @@ type Ag1171Config struct {
 	RingFrequency physic.Frequency
 	Host          Host
 	Kernel        alsa.Kernel
-	Logger        *slog.Logger
+	// Hook classifies the hook switch; zero means hook.DefaultTiming.
+	Hook   hook.Timing
+	Logger *slog.Logger
 }
 
 // DefaultAg1171Config is the reference wiring: SHK on GPIO24, RM on
@@ -86,7 +89,7 @@ func OpenAg1171(ctx context.Context, c Ag1171Config) (*Ag1171Board, error) {
 		c.Host = h
 	}
 	pins := fmt.Sprintf("SHK %s, RM %s, F/R %s", c.SHK, c.RM, c.FR)
-	o := ag1171.Options{OHTResistor: c.OHTResistor, SHKActiveLow: c.SHKActiveLow, RingFrequency: c.RingFrequency, Logger: c.Logger}
+	o := ag1171.Options{OHTResistor: c.OHTResistor, SHKActiveLow: c.SHKActiveLow, RingFrequency: c.RingFrequency, Hook: c.Hook, Logger: c.Logger}
 	var err error
 	if o.SHK, err = c.Host.In(c.SHK); err != nil {
 		return nil, fmt.Errorf("rpi-ag1171 (%s): %w", pins, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/tipring/tipring/board/sim/slicmodel"
 	"github.com/tipring/tipring/dsp/dtmf"
 	"github.com/tipring/tipring/hal"
+	"github.com/tipring/tipring/hal/hook"
 	"github.com/tipring/tipring/hal/si321x"
 )
 
@@ -38,6 +39,8 @@ type Options struct {
 	// Chip is the SLIC each port emulates: "si3215" (the default, the part
 	// of most FXS modules), "si3210" or "si3216".
 	Chip string
+	// Hook classifies the hook switch; zero means hook.DefaultTiming.
+	Hook hook.Timing
 }
 
 // parts maps Options.Chip to the model's part.
@@ -124,6 +127,7 @@ func (b *Board) newSlot(ctx, runCtx context.Context, n int, o Options) (*slot, e
 		Int:    m.IntPin(),
 		Timing: slicmodel.DriverTiming(behaviour),
 		PCM:    si321x.PCMConfig{Format: si321x.Linear16},
+		Hook:   o.Hook,
 		Logger: log,
 	})
 	if err != nil {

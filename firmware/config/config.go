@@ -186,7 +186,7 @@ func Default() Config {
 		Web:     Web{Listen: "127.0.0.1:8080"},
 		SIP: SIP{Listen: "127.0.0.1:5060", Transport: "tls", SRTP: "optional", Codecs: []string{"pcmu", "pcma"},
 			DTMF: "rfc4733", PtimeMS: 20, RTPPortMin: 16384, RTPPortMax: 32767, RegisterExpires: 3600, MWI: true},
-		Region: Region{Country: "us", FlashMinMS: 100, FlashMaxMS: 800, HowlerAfterS: 30},
+		Region: Region{Country: "us", FlashMinMS: 100, FlashMaxMS: 1000, HowlerAfterS: 30},
 	}
 }
 
@@ -405,8 +405,8 @@ func (c *Config) validate() Errors {
 	default:
 		bad("region.caller_id_alert", "%q is not one of ring, dtas, rpas", c.Region.CallerIDAlert)
 	}
-	if c.Region.FlashMinMS < 40 || c.Region.FlashMinMS > 500 {
-		bad("region.flash_min_ms", "%d is out of range 40…500", c.Region.FlashMinMS)
+	if c.Region.FlashMinMS < 100 || c.Region.FlashMinMS > 500 {
+		bad("region.flash_min_ms", "%d is out of range 100…500 (shorter breaks are dial pulses)", c.Region.FlashMinMS)
 	}
 	if c.Region.FlashMaxMS <= c.Region.FlashMinMS || c.Region.FlashMaxMS > 2000 {
 		bad("region.flash_max_ms", "%d must be above flash_min_ms and at most 2000", c.Region.FlashMaxMS)

@@ -14,8 +14,14 @@ import "slices"
 var migrations = map[int]func(*Config){
 	// Version 1 accepted a codec listed twice ("pcmu", "pcmu"), which
 	// says nothing more than listing it once; version 2 refuses
-	// duplicates, so the first mention of each codec is kept.
+	// duplicates, so the first mention of each codec is kept. Version 1
+	// also let a flash start at 40 ms, inside the dial-pulse window the
+	// hook detector keeps up to 100 ms, where no break can be told a
+	// flash; version 2 starts at 100 ms.
 	1: func(c *Config) {
+		if c.Region.FlashMinMS > 0 && c.Region.FlashMinMS < 100 {
+			c.Region.FlashMinMS = 100
+		}
 		var kept []string
 		for _, cd := range c.SIP.Codecs {
 			if !slices.Contains(kept, cd) {

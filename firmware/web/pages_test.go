@@ -481,7 +481,7 @@ func TestPagesRegion(t *testing.T) {
 		}
 	}
 	form := url.Values{"csrf": {tok}, "country": {"de"}, "caller_id": {""}, "caller_id_alert": {"rpas"},
-		"caller_id_polarity_reversal": {"on"}, "flash_min_ms": {"90"}, "flash_max_ms": {"60"}, "howler_after_s": {"x"}}
+		"caller_id_polarity_reversal": {"on"}, "flash_min_ms": {"120"}, "flash_max_ms": {"60"}, "howler_after_s": {"x"}}
 	p.rejected("/region", form, nil,
 		fieldError("flash_max_ms", "60 must be above flash_min_ms and at most 2000"),
 		fieldError("howler_after_s", "&#34;x&#34; is not a whole number"))
@@ -495,7 +495,7 @@ func TestPagesRegion(t *testing.T) {
 		t.Fatalf("good region form: %s", resp.Status)
 	}
 	r := p.store.Get().Region
-	if r.Country != "de" || r.CallerIDAlert != "rpas" || !r.CallerIDPolarity || r.FlashMinMS != 90 || r.FlashMaxMS != 700 || r.HowlerAfterS != 60 || len(p.changes) != 1 {
+	if r.Country != "de" || r.CallerIDAlert != "rpas" || !r.CallerIDPolarity || r.FlashMinMS != 120 || r.FlashMaxMS != 700 || r.HowlerAfterS != 60 || len(p.changes) != 1 {
 		t.Fatalf("saved %+v", r)
 	}
 	if _, body, _ := p.get("/region"); !strings.Contains(body, "220+820||115nF Ω") && !strings.Contains(body, "Germany (de)</option>") {
