@@ -178,6 +178,10 @@ func receiveTone(t *testing.T, p *audioPump) {
 		return p.samples() >= start+12000
 	})
 	checkTone(t, "we heard baresip", p.last(8000), peerHz)
+	// baresip's own recording of our tone needs 1.5 s too, and it starts
+	// later than ours (its recorder opens on its side of the answer):
+	// keep the call up a little longer before the caller hangs up.
+	time.Sleep(700 * time.Millisecond)
 }
 
 // readWAV decodes an 8 kHz recording of baresip's.
