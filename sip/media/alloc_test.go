@@ -208,3 +208,90 @@ func BenchmarkReceiveFrame(b *testing.B) {
 		})
 	}
 }
+
+// mediaLoop is one side's media work for a 20 ms frame, the way the line
+// runs it: WriteFrame on a session (encode, SRTP, send), the peer taking
+// the packet in (receive from the socket, SRTP, validation, jitter
+// buffer) and its ReadFrame (playout through the concealment). Every
+// tenth packet is lost on the way, so the concealment runs as well. All
+// of it happens on the calling goroutine: receiving is done by hand on an
+// offline session instead of by a receiving goroutine.
+type mediaLoop struct {
+	a    *Session
+	peer *rawPeer
+	c    *Session
+	f, g hal.Frame
+	buf  []byte
+	n    int
+}
+
+func newMediaLoop(t testing.TB, srtp bool) *mediaLoop {
+	m := &mediaLoop{a: listen(t, Config{}), peer: newRawPeer(t), buf: make([]byte, maxDatagram), f: tone(0)}
+	var send, recv leg
+	if srtp {
+		ka, kb := keys(t, false)
+		send = leg{local: kb, rm: ka}
+		recv = leg{local: ka, rm: kb}
+	}
+	send.remote = m.peer.addr
+	if err := m.a.Apply(result(m.a, nil, send)); err != nil {
+		t.Fatal(err)
+	}
+	m.c = offline(t, recv)
+	for range 10 {
+		m.step()
+	}
+	return m
+}
+
+func (m *mediaLoop) step() {
+	m.a.WriteFrame(&m.f)
+	for {
+		// The packet is on the loopback already; skip the RTCP.
+		k, _, err := m.peer.conn.ReadFromUDPAddrPort(m.buf)
+		if err != nil {
+			panic(err)
+		}
+		if k > 1 && (m.buf[1] < 192 || m.buf[1] > 223) {
+			if m.n%10 != 9 {
+				m.c.handleRTP(m.buf[:k], loopbackPeer, time.Now())
+			}
+			break
+		}
+	}
+	m.n++
+	m.c.ReadFrame(&m.g)
+}
+
+// BenchmarkMediaFrame is mediaLoop: WriteFrame and ReadFrame with the
+// packet's trip and the concealment, plain and SRTP. 0 allocs/op is the
+// requirement.
+func BenchmarkMediaFrame(b *testing.B) {
+	for _, name := range []string{"plain", "srtp"} {
+		b.Run(name, func(b *testing.B) {
+			m := newMediaLoop(b, name == "srtp")
+			c0 := m.c.Stats().Concealed
+			b.ReportAllocs()
+			for b.Loop() {
+				m.step()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
+			b.ReportMetric(float64(m.c.Stats().Concealed-c0)/float64(b.N), "concealed/frame")
+		})
+	}
+}
+
+// TestMediaFrameZeroAllocs runs BenchmarkMediaFrame's loop under
+// AllocsPerRun.
+func TestMediaFrameZeroAllocs(t *testing.T) {
+	for _, name := range []string{"plain", "srtp"} {
+		m := newMediaLoop(t, name == "srtp")
+		if allocs := leastAllocs(func() {}, 200, m.step); allocs != 0 {
+			t.Errorf("%s: WriteFrame+ReadFrame allocate %.1f times per frame", name, allocs)
+		}
+		st := m.c.Stats()
+		if st.Concealed < 15 || st.Concealed > 25 {
+			t.Errorf("%s: %d frames concealed of %d, %d lost", name, st.Concealed, m.n, m.n/10)
+		}
+	}
+}

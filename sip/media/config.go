@@ -21,6 +21,18 @@ const (
 	DefaultRTCPInterval = 5 * time.Second
 	// DefaultDigitQueue is the capacity of the Digits channel.
 	DefaultDigitQueue = 16
+	// DefaultVADThreshold is the level, in dBm0, under which a frame
+	// counts as silence for Config.VAD.
+	DefaultVADThreshold = -55.0
+	// DefaultVADHangover is how long the level must stay under the
+	// threshold before a silence begins.
+	DefaultVADHangover = 200 * time.Millisecond
+	// CNInterval is how often a comfort noise packet is repeated during a
+	// silence; one goes at once when the noise level moves by CNLevelStep.
+	CNInterval = time.Second
+	// CNLevelStep is the change of the noise level, in dB, that sends a
+	// comfort noise update before CNInterval is up.
+	CNLevelStep = 3
 )
 
 // Config sets up a Session. The zero value binds the IPv4 wildcard address
@@ -55,6 +67,22 @@ type Config struct {
 	// DigitQueue is the capacity of the Digits channel. Zero means
 	// DefaultDigitQueue.
 	DigitQueue int
+	// VAD enables silence suppression (discontinuous transmission) when
+	// comfort noise (RFC 3389, sdp.Result.ComfortNoise) was negotiated:
+	// once the level of the frames handed to WriteFrame has stayed under
+	// VADThreshold for VADHangover, no audio is sent; a CN packet
+	// describing the background noise goes out at the start of the
+	// silence and then every CNInterval, or sooner when the level moves
+	// by CNLevelStep dB (RFC 3389 §4). The first audio packet after a
+	// silence carries the marker bit (RFC 3551 §4.1). Off, or without CN,
+	// every frame is sent.
+	VAD bool
+	// VADThreshold is the silence level in dBm0; zero means
+	// DefaultVADThreshold.
+	VADThreshold float64
+	// VADHangover is how long quiet frames are still sent after speech;
+	// zero means DefaultVADHangover. It is rounded up to whole frames.
+	VADHangover time.Duration
 	// Logger receives the session's log; nil discards it.
 	Logger *slog.Logger
 }
@@ -81,6 +109,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.VADThreshold == 0 {
+		c.VADThreshold = DefaultVADThreshold
+	}
+	if c.VADHangover == 0 {
+		c.VADHangover = DefaultVADHangover
+	}
 	switch {
 	case c.PortMin < 1024 || c.PortMax > 65535 || c.PortMax-c.PortMin < 1:
 		return c, fmt.Errorf("%w: port range %d-%d", ErrConfig, c.PortMin, c.PortMax)
@@ -88,6 +122,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: negative count", ErrConfig)
 	case c.RTCPInterval < 0:
 		return c, fmt.Errorf("%w: RTCP interval %v", ErrConfig, c.RTCPInterval)
+	case c.VADHangover < 0 || !(c.VADThreshold <= 0 && c.VADThreshold >= -90):
+		return c, fmt.Errorf("%w: VAD threshold %v dBm0, hangover %v", ErrConfig, c.VADThreshold, c.VADHangover)
 	}
 	return c, nil
 }

@@ -18,6 +18,16 @@
 // adaptive jitter buffer (package jitter) that a receiving goroutine fills.
 // Key presses go out with SendDigit and received ones come in on Digits.
 //
+// Every frame ReadFrame returns passes through the packet loss concealment
+// of G.711 Appendix I (package plc): a frame that did not arrive is
+// replaced by the repeated pitch periods of what came before, faded out
+// over 60 ms, and merged back into the signal when packets return. It
+// delays the audio by ConcealmentDelay (3.75 ms). When CN (RFC 3389) is
+// negotiated, the peer's silences are filled with comfort noise at the
+// level and spectrum its CN packets describe (package cng); with
+// Config.VAD the session suppresses its own silences, sending CN packets
+// instead of audio, and marks the first packet of each talkspurt.
+//
 // Received packets are checked before they touch any state: version,
 // payload type, SRTP authentication, then the sequence number validation of
 // RFC 3550 Appendix A.1 (probation of new sources, sequence wrap, restart

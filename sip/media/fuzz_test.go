@@ -11,7 +11,9 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 
+	"github.com/tipring/tipring/dsp/cng"
 	"github.com/tipring/tipring/dsp/dtmf/rfc4733"
+	"github.com/tipring/tipring/dsp/plc"
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/sip/media/jitter"
 )
@@ -25,7 +27,8 @@ func offline(t testing.TB, l leg) *Session {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	s := &Session{cfg: Config{Logger: log}, log: log, ssrc: 0x5E55_1011, epoch: time.Now(), digits: make(chan Digit, 4), jb: jb}
+	s := &Session{cfg: Config{Logger: log}, log: log, ssrc: 0x5E55_1011, epoch: time.Now(), digits: make(chan Digit, 4), jb: jb,
+		plc: plc.New(), cng: cng.NewGenerator(1)}
 	s.rx.ev = rfc4733.NewReceiver(rfc4733.ReceiverConfig{})
 	s.rx.notes = make([]rfc4733.Notice, 0, 8)
 	var ctx *srtp.Context

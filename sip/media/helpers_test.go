@@ -47,6 +47,7 @@ type leg struct {
 	remote    netip.AddrPort // overrides the peer's address
 	rtcp      netip.AddrPort
 	noDTMF    bool
+	cn        bool // comfort noise negotiated, payload type 13
 	local, rm *sdes.Crypto
 }
 
@@ -85,6 +86,9 @@ func result(self, peer *Session, l leg) *sdp.Result {
 		DTMF: !l.noDTMF, DTMFPayloadType: 101, RecvDTMFPayloadType: 101, DTMFEvents: "0-16",
 		Ptime: l.ptime, Direction: l.dir, RTCPMux: l.mux,
 		LocalCrypto: l.local, RemoteCrypto: l.rm,
+	}
+	if l.cn {
+		r.ComfortNoise, r.CNPayloadType, r.RecvCNPayloadType = true, 13, 13
 	}
 	if peer != nil {
 		r.Remote, r.RemoteRTCP = peer.LocalRTP(), peer.LocalRTCP()

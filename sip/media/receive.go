@@ -7,6 +7,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 
+	"github.com/tipring/tipring/dsp/cng"
 	"github.com/tipring/tipring/dsp/dtmf/rfc4733"
 	"github.com/tipring/tipring/dsp/g711"
 	"github.com/tipring/tipring/sip/sdp"
@@ -37,6 +38,10 @@ type recvState struct {
 	// Telephone-event payload types: the one we asked for and the one we
 	// send with, which a peer may use as well.
 	dtmfPT, dtmfPT2 uint8
+	// Comfort noise (RFC 3389) and its payload types, as for DTMF.
+	cn          bool
+	cnPT, cnPT2 uint8
+	cnPackets   uint64
 
 	src     source // the current source, valid when have
 	have    bool
@@ -74,6 +79,8 @@ func (r *recvState) apply(res *sdp.Result, keep bool, ctx *srtp.Context) {
 	r.receives = res.Direction.Receives()
 	r.dtmf = res.DTMF
 	r.dtmfPT, r.dtmfPT2 = res.RecvDTMFPayloadType, res.DTMFPayloadType
+	r.cn = res.ComfortNoise
+	r.cnPT, r.cnPT2 = res.RecvCNPayloadType, res.CNPayloadType
 	// Latch again from the next packet: the new description may have
 	// moved the peer.
 	r.lastFrom = netip.AddrPort{}
@@ -115,12 +122,14 @@ func (s *Session) receiveRTP(b []byte, from netip.AddrPort, arrival uint32) (lat
 		return false, errNotReady
 	}
 	pt := b[1] & 0x7F
-	law, audio := g711.Law(0), false
+	law, audio, noise := g711.Law(0), false, false
 	switch {
 	case pt == g711.PayloadPCMU:
 		law, audio = g711.Ulaw, true
 	case pt == g711.PayloadPCMA:
 		law, audio = g711.Alaw, true
+	case r.cn && (pt == r.cnPT || pt == r.cnPT2):
+		noise = true
 	case r.dtmf && (pt == r.dtmfPT || pt == r.dtmfPT2):
 	default:
 		s.dropPayload.Add(1)
@@ -167,9 +176,29 @@ func (s *Session) receiveRTP(b []byte, from netip.AddrPort, arrival uint32) (lat
 	if !r.receives {
 		return latch, errDirection
 	}
+	if noise {
+		// RFC 3389 §4: the peer's silence begins (or goes on) at ts with
+		// the noise described.
+		p, err := cng.Parse(payload)
+		if err != nil {
+			s.dropMalformed.Add(1)
+			return latch, err
+		}
+		r.cnPackets++
+		s.jbMu.Lock()
+		s.cng.SetPayload(&p)
+		if !s.cnOn {
+			s.cnOn, s.cnTS = true, ts
+		}
+		s.jbMu.Unlock()
+		return latch, nil
+	}
 	if audio {
 		s.jbMu.Lock()
 		s.jb.PutG711(ts, arrival, law, payload)
+		if s.cnOn && int32(ts-s.cnTS) >= 0 {
+			s.cnOn = false // a talkspurt
+		}
 		s.jbMu.Unlock()
 		r.notes = r.ev.Tick(ts, r.notes[:0])
 	} else {
@@ -204,6 +233,7 @@ func (s *Session) validate(ssrc uint32, seq uint16) bool {
 		s.deliver(r.ev.Flush(r.notes[:0]))
 		s.jbMu.Lock()
 		s.jb.Reset()
+		s.cnOn = false
 		s.jbMu.Unlock()
 		r.lsr = 0
 	}

@@ -166,3 +166,80 @@ func TestRFC3550Section6_4_1ImpairedPath(t *testing.T) {
 		t.Errorf("reported jitter %v, b measures %v", sa.RemoteJitter, st.Jitter)
 	}
 }
+
+// A call of 10 s (3 s with -short) through 5 % loss and delays uniform over
+// 0-100 ms, so that packets arrive far out of order: the session stays up,
+// the tone goes on in more than 90 % of the frames, and the concealment
+// replaces about as many frames as went missing (lost, or too late for
+// the jitter buffer's target). The assertions are on counts, with
+// tolerances, never on wall-clock times.
+func TestImpairedPath100msJitter(t *testing.T) {
+	frames := 500
+	if testing.Short() {
+		frames = 150
+	}
+	rl := newRelay(t, 0.05, 0, 100*time.Millisecond)
+	cfg := Config{RTCPInterval: 500 * time.Millisecond}
+	a, b := listen(t, cfg), listen(t, cfg)
+	rl.start(a.LocalRTP(), b.LocalRTP())
+	if err := a.Apply(result(a, nil, leg{mux: true, remote: addrPortOf(rl.sideA)})); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Apply(result(b, nil, leg{mux: true, remote: addrPortOf(rl.sideB)})); err != nil {
+		t.Fatal(err)
+	}
+	var out []int16
+	written := 0
+	clock(frames, func(n int) bool {
+		f := tone(n)
+		a.WriteFrame(&f)
+		written++
+		var g hal.Frame
+		b.ReadFrame(&g)
+		out = append(out, g[:]...)
+		var h hal.Frame
+		b.WriteFrame(&h)
+		return true
+	})
+	time.Sleep(200 * time.Millisecond) // the delayed packets land
+	st := b.Stats()
+	dropped, sent := rl.tally.get("dropped"), rl.tally.get("rtp")
+	missing := dropped + int(st.Buffer.Late)
+	t.Logf("relay: %d RTP packets, %d dropped (%.1f %%); b: lost %d, jitter %v, late %d", sent, dropped, 100*float64(dropped)/float64(sent), st.Lost, st.Jitter, st.Buffer.Late)
+	t.Logf("jitter buffer: depth %v target %v, underruns %d, stretched %d, shrunk %d samples; concealed %d frames (PLC), %d with gaps; PLC delay %v",
+		st.Buffer.Depth, st.Buffer.Target, st.Buffer.Underruns, st.Buffer.Stretched, st.Buffer.Shrunk, st.Concealed, st.Buffer.Concealed, ConcealmentDelay)
+	if st.PacketsReceived < uint64(sent-dropped)*9/10 {
+		t.Errorf("b received %d packets of %d passed", st.PacketsReceived, sent-dropped)
+	}
+	if int(st.Lost) < dropped-2 || int(st.Lost) > dropped+2 {
+		t.Errorf("cumulative lost %d, relay dropped %d", st.Lost, dropped)
+	}
+	// A.8 on delays uniform over 0-100 ms: E|U1-U2| = 33 ms.
+	if st.Jitter < 20*time.Millisecond || st.Jitter > 80*time.Millisecond {
+		t.Errorf("jitter %v, want about 33 ms", st.Jitter)
+	}
+	// Concealment replaces the frames lost or late, and those played
+	// while waiting for a late packet (stretching), a few more at the
+	// start while the target grows.
+	stretched := int(st.Buffer.Stretched / hal.FrameSamples)
+	if c := int(st.Concealed); c < missing*8/10 || c > missing+stretched+int(st.Buffer.Underruns)+5 {
+		t.Errorf("concealed %d frames; %d lost or late, %d stretched, %d underruns", c, missing, stretched, st.Buffer.Underruns)
+	}
+	if st.Concealed == 0 {
+		t.Error("nothing concealed")
+	}
+	loud, total := 0, 0
+	for i := 25 * hal.FrameSamples; i+hal.FrameSamples <= len(out); i += hal.FrameSamples {
+		total++
+		if dsp.DBm0FromRMS(dsp.RMS(out[i:i+hal.FrameSamples])) > toneLevel-6 {
+			loud++
+		}
+	}
+	t.Logf("frames with the tone: %d of %d (%.1f %%)", loud, total, 100*float64(loud)/float64(total))
+	if float64(loud) < 0.9*float64(total) {
+		t.Errorf("only %d of %d frames carried the tone", loud, total)
+	}
+	if st.ByeReceived || st.RemoteSSRC != a.SSRC() {
+		t.Errorf("session not up: bye %v, remote SSRC %08x", st.ByeReceived, st.RemoteSSRC)
+	}
+}

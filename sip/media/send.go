@@ -9,6 +9,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 
+	"github.com/tipring/tipring/dsp/cng"
 	"github.com/tipring/tipring/dsp/dtmf/rfc4733"
 	"github.com/tipring/tipring/dsp/g711"
 	"github.com/tipring/tipring/hal"
@@ -64,6 +65,21 @@ type sendState struct {
 	packets, octets uint64
 	lastSent        time.Time
 	errors          uint64
+
+	// Silence suppression with comfort noise (Config.VAD, RFC 3389).
+	cn         bool  // CN negotiated
+	cnPT       uint8 // its payload type
+	vad        bool  // suppressing: Config.VAD and cn
+	vadEnergy  int64 // frame energy (sum of squares) under which a frame is quiet
+	hangFrames int   // Config.VADHangover in frames
+	hang       int   // quiet frames still to send before a silence
+	silent     bool  // in a silence: audio is not sent
+	cnEnc      *cng.Encoder
+	cnAge      int // frames since the last CN packet
+	cnLevel    int // level of the last CN packet
+	cnBuf      [1 + cng.DefaultOrder]byte
+	cnSent     uint64
+	suppressed uint64 // frames not sent during silences
 }
 
 func (t *sendState) apply(res *sdp.Result, law g711.Law, ptime int, keep bool, ctx *srtp.Context) error {
@@ -86,6 +102,11 @@ func (t *sendState) apply(res *sdp.Result, law g711.Law, ptime int, keep bool, c
 	} else if t.ev != nil && !t.ev.Active() {
 		t.ev = nil
 		t.down = false
+	}
+	t.cn, t.cnPT = res.ComfortNoise, res.CNPayloadType
+	if vad := t.vadEnergy > 0 && t.cn; vad != t.vad {
+		t.vad, t.silent, t.hang = vad, false, t.hangFrames
+		t.cnEnc.Reset()
 	}
 	sends := res.Direction.Sends() && !res.RemoteHold && usable(res.Remote)
 	if sends && !t.sends {
@@ -140,6 +161,16 @@ func (s *Session) WriteFrame(f *hal.Frame) error {
 	if !t.sends {
 		t.carryN = 0
 		t.marker = true
+		t.silent, t.hang = false, t.hangFrames
+		return nil
+	}
+	if t.vad && t.suppress(f) {
+		if t.cnAge == 0 {
+			// RFC 3389 §4: the CN packet carries the time it describes
+			// the noise from, without the marker bit.
+			s.sendCN(now)
+		}
+		t.suppressed++
 		return nil
 	}
 	if t.carryN == 0 {
@@ -158,6 +189,58 @@ func (s *Session) WriteFrame(f *hal.Frame) error {
 		t.carryN = copy(t.carry[:], t.carry[off:t.carryN])
 	}
 	return nil
+}
+
+// suppress runs the voice activity decision on a frame and reports
+// whether it is not to be sent. It feeds the quiet frames to the noise
+// estimate and sets cnAge to 0 when a CN packet is due.
+func (t *sendState) suppress(f *hal.Frame) bool {
+	var e int64
+	for _, x := range f {
+		e += int64(x) * int64(x)
+	}
+	if e >= t.vadEnergy {
+		if t.silent {
+			// RFC 3551 §4.1: the first packet of a talkspurt is marked.
+			t.silent, t.marker = false, true
+		}
+		t.hang = t.hangFrames
+		t.cnEnc.Reset()
+		return false
+	}
+	t.cnEnc.Analyze((*[hal.FrameSamples]int16)(f))
+	if !t.silent {
+		if t.hang > 0 {
+			t.hang--
+			return false
+		}
+		// The silence begins: what ptime 30 held back goes unsent.
+		t.silent = true
+		t.carryN = 0
+		t.cnAge = 0
+		return true
+	}
+	t.cnAge++
+	if t.cnAge >= int(CNInterval/hal.FrameDuration) {
+		t.cnAge = 0
+	} else if p := t.cnEnc.Payload(); p.Level-t.cnLevel >= CNLevelStep || t.cnLevel-p.Level >= CNLevelStep {
+		t.cnAge = 0
+	}
+	return true
+}
+
+// sendCN sends the comfort noise packet of the noise measured so far,
+// timestamped ts. The caller holds txMu.
+func (s *Session) sendCN(ts uint32) {
+	t := &s.tx
+	p := t.cnEnc.Payload()
+	b, err := p.Append(t.cnBuf[:0])
+	if err != nil {
+		return
+	}
+	t.cnLevel = p.Level
+	s.send(t.cnPT, false, ts, b)
+	t.cnSent++
 }
 
 // send builds, protects and sends one RTP packet. The caller holds txMu.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/netip"
@@ -16,8 +17,11 @@ import (
 
 	"github.com/pion/srtp/v3"
 
+	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/dsp/cng"
 	"github.com/tipring/tipring/dsp/dtmf/rfc4733"
 	"github.com/tipring/tipring/dsp/g711"
+	"github.com/tipring/tipring/dsp/plc"
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/sip/media/jitter"
 	"github.com/tipring/tipring/sip/sdp"
@@ -59,8 +63,18 @@ type Session struct {
 	rxMu sync.Mutex
 	rx   recvState
 
-	jbMu sync.Mutex
-	jb   *jitter.Buffer
+	// The playout side, owned by jbMu: the jitter buffer, the G.711
+	// Appendix I concealment every frame passes through, and the comfort
+	// noise generator with the state of the peer's silence.
+	jbMu      sync.Mutex
+	jb        *jitter.Buffer
+	plc       *plc.Concealer
+	cng       *cng.Generator
+	cnOn      bool   // the peer is silent: a CN packet came after its audio
+	cnTS      uint32 // timestamp of the CN packet that began the silence
+	cnPlaying bool   // the last frame played was comfort noise
+	concealed uint64 // frames replaced by the concealment
+	comfort   uint64 // frames of comfort noise played
 
 	// Dropped packets by reason; atomics so that the earliest checks
 	// need no lock.
@@ -102,6 +116,8 @@ func Listen(ctx context.Context, cfg Config) (*Session, error) {
 		epoch:  time.Now(),
 		digits: make(chan Digit, cfg.DigitQueue),
 		jb:     jb,
+		plc:    plc.New(),
+		cng:    cng.NewGenerator(binary.BigEndian.Uint64(rnd[2:10])),
 	}
 	if rtcpConn != nil {
 		s.lrtcp = addrPortOf(rtcpConn)
@@ -117,6 +133,12 @@ func Listen(ctx context.Context, cfg Config) (*Session, error) {
 	s.tx.ts = binary.BigEndian.Uint32(rnd[6:10])
 	s.tx.marker = true
 	s.tx.evBuf = make([]rfc4733.Packet, 0, 16)
+	if cfg.VAD {
+		rms := dsp.ZeroDBm0RMS * math.Pow(10, cfg.VADThreshold/20)
+		s.tx.vadEnergy = max(int64(rms*rms*hal.FrameSamples), 1)
+		s.tx.hangFrames = int((cfg.VADHangover + hal.FrameDuration - 1) / hal.FrameDuration)
+	}
+	s.tx.cnEnc, _ = cng.NewEncoder(cng.DefaultOrder)
 	s.rx.ev = rfc4733.NewReceiver(rfc4733.ReceiverConfig{})
 	s.rx.notes = make([]rfc4733.Notice, 0, 8)
 	s.log = cfg.Logger.With("rtp", s.local.String(), "ssrc", fmt.Sprintf("%08x", s.ssrc))
@@ -301,15 +323,43 @@ func (s *Session) readLoop(c *net.UDPConn, isRTCP bool) {
 	}
 }
 
-// ReadFrame fills f with the next 20 ms of received audio, silence when
-// nothing is coming in. It does not block on the network.
+// ConcealmentDelay is the delay the packet loss concealment adds to the
+// received audio (G.711 Appendix I, package plc): 30 samples, 3.75 ms,
+// on top of the jitter buffer's depth.
+const ConcealmentDelay = plc.Delay * time.Second / sdp.ClockRate
+
+// ReadFrame fills f with the next 20 ms of received audio. It does not
+// block on the network. A frame that did not arrive in time is concealed
+// after G.711 Appendix I (package plc); while the peer is silent and has
+// sent comfort noise (RFC 3389), it is comfort noise at the level the
+// peer described; before anything arrived it is silence. All of it comes
+// ConcealmentDelay late.
 func (s *Session) ReadFrame(f *hal.Frame) error {
 	if s.closed.Load() {
 		*f = hal.Frame{}
 		return ErrClosed
 	}
+	pcm := (*[hal.FrameSamples]int16)(f)
 	s.jbMu.Lock()
-	s.jb.Read((*[hal.FrameSamples]int16)(f))
+	missing, playing := s.jb.ReadMissing(pcm)
+	whole := missing == hal.FrameSamples
+	switch {
+	case whole && (s.cnOn || s.cnPlaying && !playing):
+		// The peer's silence, or the lead-in of its next talkspurt.
+		s.cng.Generate(pcm)
+		s.comfort++
+		s.cnPlaying = true
+		s.plc.Good(pcm)
+	case whole && playing:
+		s.cnPlaying = false
+		s.plc.Lost(pcm)
+		s.concealed++
+	default:
+		// Received audio (gaps in a partly missing frame are filled by
+		// the buffer), or silence before the stream.
+		s.cnPlaying = false
+		s.plc.Good(pcm)
+	}
 	s.jbMu.Unlock()
 	return nil
 }

@@ -47,8 +47,20 @@ type Stats struct {
 	// SSRC (a loop).
 	DroppedMalformed, DroppedPayloadType, DroppedAuth, DroppedSequence, DroppedLoop uint64
 	// Buffer describes the jitter buffer: depth, target, underruns,
-	// concealment.
+	// concealment. Its Concealed counts every frame with samples missing,
+	// the peer's silences (RFC 3389) included; the audio played is
+	// ConcealmentDelay (3.75 ms) behind its Depth.
 	Buffer jitter.Stats
+	// Concealed counts the frames that did not arrive in time and were
+	// replaced by the packet loss concealment of G.711 Appendix I, and
+	// ComfortNoise the frames of comfort noise played during the peer's
+	// silences. Frames partly missing are filled by the jitter buffer and
+	// counted in Buffer.Concealed only.
+	Concealed, ComfortNoise uint64
+	// CNReceived and CNSent count comfort noise packets (RFC 3389);
+	// Suppressed counts the frames not sent because they were silence
+	// (Config.VAD).
+	CNReceived, CNSent, Suppressed uint64
 }
 
 func unitsToDuration(u uint32) time.Duration {
@@ -60,6 +72,7 @@ func (s *Session) Stats() Stats {
 	st := Stats{SSRC: s.ssrc}
 	s.txMu.Lock()
 	st.PacketsSent, st.OctetsSent, st.SendErrors = s.tx.packets, s.tx.octets, s.tx.errors
+	st.CNSent, st.Suppressed = s.tx.cnSent, s.tx.suppressed
 	s.txMu.Unlock()
 
 	s.rxMu.Lock()
@@ -80,6 +93,7 @@ func (s *Session) Stats() Stats {
 	st.RemoteJitter = unitsToDuration(r.remoteJitter)
 	st.ReportsReceived = r.reports
 	st.ByeReceived = r.bye
+	st.CNReceived = r.cnPackets
 	s.rxMu.Unlock()
 
 	st.ReportsSent = s.reportsSent.Load()
@@ -91,6 +105,7 @@ func (s *Session) Stats() Stats {
 
 	s.jbMu.Lock()
 	st.Buffer = s.jb.Stats()
+	st.Concealed, st.ComfortNoise = s.concealed, s.comfort
 	s.jbMu.Unlock()
 	return st
 }

@@ -34,6 +34,14 @@ const ClockRate = 8000
 // telephoneEvent is the encoding name of RFC 4733 events.
 const telephoneEvent = "telephone-event"
 
+// comfortNoise is the encoding name of RFC 3389 comfort noise, and
+// ComfortNoisePayloadType its static payload type at 8000 Hz (RFC 3551
+// §6, RFC 3389 §5).
+const (
+	comfortNoise            = "CN"
+	ComfortNoisePayloadType = 13
+)
+
 // maxEvent is the highest RFC 4733 event we handle: 0-9 * # A-D are 0-15,
 // and 16 is a hook flash, which an ATA relays.
 const maxEvent = 16
@@ -46,7 +54,7 @@ type rtpMap struct {
 }
 
 // payloadMap resolves the payload types of m: a=rtpmap where present, the
-// static assignments of RFC 3551 for 0 and 8 otherwise.
+// static assignments of RFC 3551 for 0, 8 and 13 (CN) otherwise.
 func payloadMap(m *Media) map[string]rtpMap {
 	maps := make(map[string]rtpMap, len(m.Formats))
 	for _, v := range m.Attrs("rtpmap") {
@@ -72,6 +80,9 @@ func payloadMap(m *Media) map[string]rtpMap {
 			maps[pt] = rtpMap{name: c.Name(), rate: ClockRate}
 		}
 	}
+	if _, ok := maps["13"]; !ok {
+		maps["13"] = rtpMap{name: comfortNoise, rate: ClockRate}
+	}
 	return maps
 }
 
@@ -87,6 +98,10 @@ func codecOf(r rtpMap) (Codec, bool) {
 		return PCMA, true
 	}
 	return 0, false
+}
+
+func isComfortNoise(r rtpMap) bool {
+	return r.rate == ClockRate && strings.EqualFold(r.name, comfortNoise)
 }
 
 func isTelephoneEvent(r rtpMap) bool {

@@ -60,6 +60,11 @@ type Config struct {
 	SRTP SRTPPolicy
 	// RTCPMux offers and accepts RTP and RTCP on one port (RFC 5761).
 	RTCPMux bool
+	// ComfortNoise offers and accepts comfort noise, CN/8000 (RFC 3389
+	// §5: the static payload type 13, or a dynamic one an offer maps to
+	// CN/8000). Off, CN is neither offered nor accepted and descriptions
+	// are as without the field.
+	ComfortNoise bool
 	// MKILength, from 1 to sdes.MaxUsableMKILength, gives the SRTP keys
 	// we offer a master key identifier of that many bytes (RFC 4568
 	// §6.1), for peers that expect one; 0 means none. Answers follow

@@ -29,6 +29,11 @@ type Result struct {
 	DTMFPayloadType, RecvDTMFPayloadType uint8
 	// DTMFEvents is the event list both sides support, such as "0-15".
 	DTMFEvents string
+	// ComfortNoise is true when CN (RFC 3389) was negotiated, with
+	// CNPayloadType to send and RecvCNPayloadType to receive (13, the
+	// static type, unless an offer mapped CN/8000 to a dynamic one).
+	ComfortNoise                     bool
+	CNPayloadType, RecvCNPayloadType uint8
 	// Ptime is the packetisation time in milliseconds we send with.
 	Ptime int
 	// Remote is where we send RTP; RemoteRTCP where we send RTCP (the same
@@ -191,6 +196,11 @@ func (n *Negotiator) offerAudio() (*Media, []sdes.Crypto, error) {
 		m.Formats = append(m.Formats, pt)
 		m.Attributes = append(m.Attributes, Attribute{"rtpmap", pt + " " + c.Name() + "/8000"})
 	}
+	if n.cfg.ComfortNoise {
+		pt := strconv.Itoa(ComfortNoisePayloadType)
+		m.Formats = append(m.Formats, pt)
+		m.Attributes = append(m.Attributes, Attribute{"rtpmap", pt + " " + comfortNoise + "/8000"})
+	}
 	if n.cfg.DTMF == DTMFRFC4733 {
 		pt := strconv.Itoa(int(n.cfg.DTMFPayloadType))
 		m.Formats = append(m.Formats, pt)
@@ -352,7 +362,7 @@ func (n *Negotiator) answerAudio(off *Session, m *Media) (*Media, *Result, error
 	res := &Result{Ptime: n.cfg.Ptime}
 	maps := payloadMap(m)
 
-	codecPT, dtmfPT := "", ""
+	codecPT, dtmfPT, cnPT := "", "", ""
 	for _, f := range m.Formats {
 		pt, ok := validPT(f)
 		if !ok {
@@ -361,6 +371,9 @@ func (n *Negotiator) answerAudio(off *Session, m *Media) (*Media, *Result, error
 		r := maps[f]
 		if c, ok := codecOf(r); ok && codecPT == "" && slices.Contains(n.cfg.Codecs, c) {
 			codecPT, res.Codec, res.PayloadType = f, c, pt
+		}
+		if isComfortNoise(r) && cnPT == "" && n.cfg.ComfortNoise {
+			cnPT, res.ComfortNoise, res.CNPayloadType = f, true, pt
 		}
 		if isTelephoneEvent(r) && dtmfPT == "" && n.cfg.DTMF == DTMFRFC4733 {
 			params, ok := fmtpFor(m, f)
@@ -376,6 +389,7 @@ func (n *Negotiator) answerAudio(off *Session, m *Media) (*Media, *Result, error
 		return nil, nil, fmt.Errorf("%w: offered %s", ErrNoCommonCodec, strings.Join(m.Formats, " "))
 	}
 	res.RecvPayloadType, res.RecvDTMFPayloadType = res.PayloadType, res.DTMFPayloadType
+	res.RecvCNPayloadType = res.CNPayloadType
 
 	local, remote, err := n.answerCrypto(m, secure)
 	if err != nil {
@@ -416,6 +430,10 @@ func (n *Negotiator) answerAudio(off *Session, m *Media) (*Media, *Result, error
 
 	am := &Media{Type: m.Type, Port: int(n.local.Port()), Proto: m.Proto, Formats: []string{codecPT}}
 	am.Attributes = append(am.Attributes, Attribute{"rtpmap", codecPT + " " + res.Codec.Name() + "/8000"})
+	if res.ComfortNoise {
+		am.Formats = append(am.Formats, cnPT)
+		am.Attributes = append(am.Attributes, Attribute{"rtpmap", cnPT + " " + comfortNoise + "/8000"})
+	}
 	if res.DTMF {
 		am.Formats = append(am.Formats, dtmfPT)
 		am.Attributes = append(am.Attributes,
@@ -593,6 +611,9 @@ func (n *Negotiator) answerCodecs(am, om *Media, res *Result) error {
 		if c, ok := codecOf(r); ok && !found {
 			found = true
 			res.Codec, res.PayloadType, res.RecvPayloadType = c, pt, recv
+		}
+		if isComfortNoise(r) && !res.ComfortNoise {
+			res.ComfortNoise, res.CNPayloadType, res.RecvCNPayloadType = true, pt, recv
 		}
 		if isTelephoneEvent(r) && !res.DTMF {
 			params, ok := fmtpFor(am, f)

@@ -25,6 +25,7 @@
 // sdes) under the policy in Config.SRTP.
 //
 // Only PCMU and PCMA at 8000 Hz carry audio, with telephone-event (RFC
-// 4733) for digits. Video, T.38 fax (m=image) and any other stream are
-// answered with port 0.
+// 4733) for digits and, when Config.ComfortNoise is set, CN (RFC 3389)
+// for the background noise of silences. Video, T.38 fax (m=image) and any
+// other stream are answered with port 0.
 package sdp

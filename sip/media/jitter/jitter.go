@@ -19,8 +19,13 @@
 //     than the target (a packet is late, not lost, most likely), playout
 //     waits a frame, up to maxStall frames in a row, instead of skipping;
 //   - slow decay: the target falls back only gradually, and the buffer drops
-//     at most 10 ms of audio per second when the smallest depth seen over a
-//     second exceeds the target by 10 ms or more.
+//     a 20 ms frame of audio at most once per second when the smallest depth
+//     seen over a second exceeds the target by 20 ms or more.
+//
+// The playout point is set a whole number of frames before the end of a
+// packet, so that with packets of 10 or 20 ms a frame holds whole packets
+// and a lost packet makes whole frames missing, which ReadMissing reports
+// for a concealment such as G.711 Appendix I to replace.
 //
 // Samples that did not arrive in time are concealed: by repeating the last
 // frame played, fading by about 6 dB per frame to silence after three
@@ -112,8 +117,9 @@ var fade = [...]int32{181, 90, 45}
 // decides to drop audio: one second.
 const shrinkWindow = 50
 
-// shrinkStep is the most the buffer drops at a time: 10 ms.
-const shrinkStep = 80
+// shrinkStep is what the buffer drops at a time: one frame, 20 ms, which
+// keeps frames aligned with packets (see anchor).
+const shrinkStep = FrameSamples
 
 // maxStall is how many frames in a row playout waits for a late packet.
 const maxStall = 3
@@ -256,7 +262,7 @@ func (b *Buffer) place(ts, arrival uint32, n int32) bool {
 			b.st.Late++
 			return false
 		}
-		p := end - uint32(b.target)
+		p := b.anchor(end)
 		if int32(p-b.latest) < 0 {
 			p = b.latest
 		}
@@ -270,10 +276,19 @@ func (b *Buffer) place(ts, arrival uint32, n int32) bool {
 	return true
 }
 
+// anchor returns the playout point for a packet that ends at end: the
+// target delay ahead, rounded to whole frames, so that frames start where
+// packets of 10 or 20 ms start and a lost packet is a lost frame, not
+// parts of two.
+func (b *Buffer) anchor(end uint32) uint32 {
+	d := max((b.target+FrameSamples/2)/FrameSamples*FrameSamples, FrameSamples)
+	return end - uint32(d)
+}
+
 func (b *Buffer) restart(end uint32) {
 	b.started = true
 	b.drained = false
-	b.play = end - uint32(b.target)
+	b.play = b.anchor(end)
 	b.latest = b.play
 	b.lossRun = len(fade)
 	b.fresh = true
@@ -326,10 +341,18 @@ func (b *Buffer) advanceLatest(end uint32) {
 
 // Read fills f with the next 20 ms of audio, concealing what is missing.
 // Before the first packet it plays silence.
-func (b *Buffer) Read(f *[FrameSamples]int16) {
+func (b *Buffer) Read(f *[FrameSamples]int16) { b.ReadMissing(f) }
+
+// ReadMissing is Read that also says how many samples of f did not
+// arrive in time and were concealed, from 0 to FrameSamples, and whether
+// the buffer is playing a stream at all (false before the first packet
+// and after Reset, when f is silence). A caller with a concealment of its
+// own replaces a frame with FrameSamples missing; the buffer's own
+// concealment has filled the gaps of a partly missing one.
+func (b *Buffer) ReadMissing(f *[FrameSamples]int16) (missing int, playing bool) {
 	if !b.started {
 		*f = [FrameSamples]int16{}
-		return
+		return FrameSamples, false
 	}
 	depth := int32(b.latest - b.play)
 	if depth <= 0 {
@@ -339,18 +362,18 @@ func (b *Buffer) Read(f *[FrameSamples]int16) {
 		}
 		b.conceal(f)
 		b.play += FrameSamples
-		return
+		return FrameSamples, true
 	}
 	if !b.valid[b.play&ringMask] && depth < b.target && b.stalls < maxStall && !b.fresh {
 		// The next packet is late: wait for it rather than skip it.
 		b.stalls++
 		b.conceal(f)
 		b.st.Stretched += FrameSamples
-		return
+		return FrameSamples, true
 	}
 	b.stalls = 0
 	b.shrink(depth)
-	missing := 0
+	playing = true
 	for i := range f {
 		k := (b.play + uint32(i)) & ringMask
 		if b.valid[k] {
@@ -367,6 +390,8 @@ func (b *Buffer) Read(f *[FrameSamples]int16) {
 		// Before the first sample of a new timeline: lead-in, not loss.
 		if missing < FrameSamples {
 			b.fresh = false
+		} else {
+			playing = false
 		}
 	case missing > 0:
 		b.st.Concealed++
@@ -377,10 +402,11 @@ func (b *Buffer) Read(f *[FrameSamples]int16) {
 	if missing < FrameSamples {
 		b.last = *f
 	}
+	return missing, playing
 }
 
-// shrink watches the depth over a window and drops up to 10 ms of audio
-// when the buffer holds more than the target needs.
+// shrink watches the depth over a window and drops a frame of audio when
+// the buffer holds more than the target needs.
 func (b *Buffer) shrink(depth int32) {
 	if b.winFrames == 0 || depth < b.winMin {
 		b.winMin = depth
