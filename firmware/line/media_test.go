@@ -1,0 +1,161 @@
+package line
+
+import (
+	"testing"
+
+	"github.com/tipring/tipring/dsp/dtmf"
+	"github.com/tipring/tipring/dsp/tone"
+	"github.com/tipring/tipring/hal"
+	"github.com/tipring/tipring/hal/halfake"
+	"github.com/tipring/tipring/sip/media"
+)
+
+// digitMedia is a call leg that takes RFC 4733 events and keeps what it
+// was sent.
+type digitMedia struct {
+	audio  []int16
+	events []string
+	in     chan media.Digit
+}
+
+func (m *digitMedia) WriteFrame(f *hal.Frame) error { m.audio = append(m.audio, f[:]...); return nil }
+func (m *digitMedia) ReadFrame(f *hal.Frame) error  { *f = hal.Frame{}; return nil }
+func (m *digitMedia) Digits() <-chan media.Digit    { return m.in }
+func (m *digitMedia) SendDigit(d byte, down bool) error {
+	s := "up"
+	if down {
+		s = "down"
+	}
+	m.events = append(m.events, string(d)+" "+s)
+	return nil
+}
+
+// keyPress plays a 100 ms key at −6 dBm0 row level, between silences,
+// through the mixer in 20 ms frames.
+func keyPress(t *testing.T, m *mixer, digit byte) {
+	t.Helper()
+	x, err := dtmf.Synthesize(string(digit), 800, 0, dtmf.GenConfig{LowDBm0: -6, TwistDB: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x = append(make([]int16, 1600), x...)
+	x = append(x, make([]int16, 4000)...)
+	for i := 0; i+hal.FrameSamples <= len(x); i += hal.FrameSamples {
+		copy(m.in[:], x[i:])
+		m.frame()
+	}
+}
+
+func detect(x []int16) string {
+	d := dtmf.NewDetector(dtmf.DefaultConfig())
+	var out string
+	for _, ev := range d.Flush(d.Process(nil, x)) {
+		if ev.Kind == dtmf.Begin {
+			out += string(ev.Digit)
+		}
+	}
+	return out
+}
+
+// RFC 4733 §2.5.1.2: a key pressed during a call goes out as events, and
+// its tone is taken out of the audio, so that the far end does not get the
+// digit twice; in-band, the tone stays.
+func TestRFC4733Section2KeysAreMutedFromTheAudio(t *testing.T) {
+	for _, tc := range []struct {
+		relay      DTMFMode
+		wantAudio  string
+		wantEvents int
+	}{{DTMFRFC4733, "", 2}, {DTMFInfo, "", 0}, {DTMFInband, "7", 0}} {
+		h := newHarness(t, nil)
+		m, _ := h.l.newMixer()
+		leg := &digitMedia{in: make(chan media.Digit)}
+		p := &plan{relay: tc.relay, detect: true}
+		p.addLeg(leg)
+		h.l.plan.Store(p)
+		keyPress(t, m, '7')
+		if got := detect(leg.audio); got != tc.wantAudio {
+			t.Errorf("relay %d: the far end's audio holds %q, want %q", tc.relay, got, tc.wantAudio)
+		}
+		if len(leg.events) != tc.wantEvents || (tc.wantEvents == 2 && (leg.events[0] != "7 down" || leg.events[1] != "7 up")) {
+			t.Errorf("relay %d: events %v", tc.relay, leg.events)
+		}
+		if n := len(h.l.keys); n != 2 {
+			t.Errorf("relay %d: %d key events for the control goroutine, want begin and end", tc.relay, n)
+		}
+	}
+}
+
+// Digits the far end sends as RFC 4733 events are played to the phone.
+func TestRFC4733FarDigitsArePlayed(t *testing.T) {
+	h := newHarness(t, nil)
+	m, _ := h.l.newMixer()
+	leg := &digitMedia{in: make(chan media.Digit, 4)}
+	p := &plan{relay: DTMFRFC4733, detect: true}
+	p.addLeg(leg)
+	h.l.plan.Store(p)
+	var ear []int16
+	leg.in <- media.Digit{Digit: '9'}
+	for i := range 20 {
+		if i == 6 {
+			leg.in <- media.Digit{Digit: '9', End: true}
+		}
+		m.frame()
+		ear = append(ear, m.out[:]...)
+	}
+	if got := detect(ear); got != "9" {
+		t.Fatalf("the phone heard %q, want 9", got)
+	}
+}
+
+type nullMedia struct{}
+
+func (nullMedia) WriteFrame(*hal.Frame) error { return nil }
+func (nullMedia) ReadFrame(*hal.Frame) error  { return nil }
+
+// The media loop allocates nothing per frame: tones, a call, a conference.
+func TestMediaAllocatesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	m, _ := h.l.newMixer()
+	for _, p := range []*plan{
+		{toneKey: "dial", tone: h.l.cfg.Country.Dial, detect: true},
+		{legs: [2]Media{nullMedia{}}, nlegs: 1, detect: true, relay: DTMFRFC4733},
+		{legs: [2]Media{nullMedia{}, nullMedia{}}, nlegs: 2, detect: true, cwBurst: 1, cwTone: h.l.cfg.Country.CallWaiting},
+	} {
+		h.l.plan.Store(p)
+		m.frame()
+		if n := testing.AllocsPerRun(200, m.frame); n != 0 {
+			t.Errorf("%v allocations per frame with plan %+v", n, *p)
+		}
+	}
+}
+
+// BenchmarkMediaFrame is the line's part of the media path per 20 ms frame
+// (the DTMF receiver, the one-frame hold-back for muting keys, mixing,
+// tones), in a two-party call and in a conference.
+func BenchmarkMediaFrame(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		p    *plan
+	}{
+		{"call", &plan{legs: [2]Media{nullMedia{}}, nlegs: 1, detect: true, relay: DTMFRFC4733}},
+		{"conference", &plan{legs: [2]Media{nullMedia{}, nullMedia{}}, nlegs: 2, detect: true, relay: DTMFRFC4733}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c, _ := tone.Lookup("us")
+			l, err := New(Config{Port: hal.Port{Number: 1, Line: halfake.NewLine(), PCM: halfake.NewPCM(3)}, Country: c})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, _ := l.newMixer()
+			l.plan.Store(tc.p)
+			for i := range m.in {
+				m.in[i] = int16(i * 37 % 2000)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				m.frame()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/hal.FrameSamples, "ns/sample")
+		})
+	}
+}
