@@ -12,6 +12,9 @@ import (
 	"github.com/tipring/tipring/dsp"
 	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/wav"
+	"github.com/tipring/tipring/firmware/config"
+	"github.com/tipring/tipring/firmware/line"
+	"github.com/tipring/tipring/firmware/passwd"
 )
 
 // simLine is one entry of GET /api/sim/lines.
@@ -276,5 +279,144 @@ func TestLocalCallEndToEnd(t *testing.T) {
 	recs := g.history.List()
 	if len(recs) != 2 || recs[0].Result != "answered" || recs[0].Duration < 1 {
 		t.Errorf("call log %+v", recs)
+	}
+}
+
+// localGateway runs the gateway with n ports and no server; extra goes into
+// the [region] table.
+func localGateway(t *testing.T, ports int, region string) *gateway {
+	t.Helper()
+	doc := fmt.Sprintf("version = 2\n[board]\nname = \"sim\"\nports = %d\n[web]\nlisten = \"127.0.0.1:8080\"\n[sip]\nlisten = \"127.0.0.1:0\"\n[region]\ncountry = \"us\"\n%s\n", ports, region)
+	for p := 1; p <= ports; p++ {
+		doc += fmt.Sprintf("[[line]]\nport = %d\nuser = \"10%02d\"\ndisplay_name = \"PORT %d\"\nextension = \"2%d\"\n", p, p, p, p)
+	}
+	return startGatewayDoc(t, t.TempDir(), doc)
+}
+
+// Caller ID by each standard reaches the phone's display, through the
+// driver and the codec: ETSI V.23 announced by a dual-tone alert with the
+// line reversed (EN 300 659-1), ETSI after the first ring, ETSI with a
+// ring-pulse alert, and DTMF caller ID (number only).
+func TestCallerIDStandardsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: native run only")
+	}
+	for _, tc := range []struct {
+		name, region string
+		wantName     string
+		reversal     bool
+	}{
+		{"etsi-dtas-reversal", "caller_id = \"etsi-fsk\"\ncaller_id_alert = \"dtas\"\ncaller_id_polarity_reversal = true", "PORT 1", true},
+		{"etsi-ring", "caller_id = \"etsi-fsk\"\ncaller_id_alert = \"ring\"", "PORT 1", false},
+		{"etsi-rpas", "caller_id = \"etsi-fsk\"\ncaller_id_alert = \"rpas\"", "PORT 1", false},
+		{"etsi-dtmf", "caller_id = \"etsi-dtmf\"", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := localGateway(t, 2, tc.region)
+			hookAction(t, g, 1, "off")
+			waitState(t, g, 1, "dialtone", time.Second)
+			dial(t, g, 1, "22", "dtmf")
+			reversed := false
+			l := waitPhone(t, g, 2, "caller ID", 10*time.Second, func(l simLine) bool {
+				reversed = reversed || l.Polarity == "reverse"
+				return l.CallerID != nil
+			})
+			if l.CallerID.Number != "21" || l.CallerID.Name != tc.wantName {
+				t.Errorf("display %+v, want %q 21", *l.CallerID, tc.wantName)
+			}
+			if reversed != tc.reversal {
+				t.Errorf("line reversal seen: %v, want %v", reversed, tc.reversal)
+			}
+			waitPhone(t, g, 2, "ringing after caller ID", 8*time.Second, func(l simLine) bool { return l.Ringing })
+			hookAction(t, g, 2, "off")
+			waitState(t, g, 1, "connected", 3*time.Second)
+			if p := simLines(t, g)[1].Polarity; p != "forward" {
+				t.Errorf("answered with polarity %s", p)
+			}
+		})
+	}
+}
+
+// Paging (*81) rings every other port; those that answer hear the caller;
+// intercom (*80 and an extension) rings one port with its own cadence.
+func TestPagingAndIntercomEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: native run only")
+	}
+	g := localGateway(t, 3, "")
+	hookAction(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "*81", "dtmf")
+	waitPhone(t, g, 2, "page ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	waitPhone(t, g, 3, "page ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	hookAction(t, g, 2, "off")
+	hookAction(t, g, 3, "off")
+	waitState(t, g, 2, "connected", 3*time.Second)
+	waitState(t, g, 3, "connected", 3*time.Second)
+	speak(t, g, 1, 900, 2*time.Second)
+	time.Sleep(900 * time.Millisecond)
+	hears(t, g, 2, 900, "the page on port 2")
+	hears(t, g, 3, 900, "the page on port 3")
+	hookAction(t, g, 1, "on")
+	waitState(t, g, 2, "busy", 5*time.Second)
+	hookAction(t, g, 2, "on")
+	hookAction(t, g, 3, "on")
+	waitState(t, g, 3, "idle", 5*time.Second)
+
+	hookAction(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "*8023", "dtmf")
+	waitPhone(t, g, 3, "intercom ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	if simLines(t, g)[1].Ringing {
+		t.Error("intercom to port 3 rang port 2")
+	}
+	time.Sleep(2 * time.Second)
+	hookAction(t, g, 3, "off")
+	waitState(t, g, 1, "connected", 3*time.Second)
+}
+
+// The call log is served at /api/calls to the admin.
+func TestCallHistoryAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: native run only")
+	}
+	g := localGateway(t, 2, "")
+	h, err := passwd.Hash("test password 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.store.Update(func(c *config.Config) error { c.Web.AdminPasswordHash = h; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	hookAction(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "22", "dtmf")
+	waitState(t, g, 2, "ringing", 5*time.Second)
+	hookAction(t, g, 1, "on")
+	waitState(t, g, 2, "idle", 5*time.Second)
+	req, _ := http.NewRequest("GET", "http://"+g.addr()+"/api/calls?port=2", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without credentials: %s", resp.Status)
+	}
+	req.SetBasicAuth("admin", "test password 1")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Calls []line.Record `json:"calls"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Calls) != 1 || body.Calls[0].Port != 2 || body.Calls[0].Direction != "in" || body.Calls[0].Number != "21" || body.Calls[0].Result != "missed" || !body.Calls[0].Local {
+		t.Fatalf("calls %+v", body.Calls)
 	}
 }
