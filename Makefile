@@ -23,6 +23,7 @@ help:
 	@echo "make cross   linux/arm (GOARM=6), linux/arm64 and linux/amd64 binaries in bin/"
 	@echo "make bench   benchmarks"
 	@echo "make fuzz    each fuzz target for FUZZTIME (default 10s)"
+	@echo "make deb     Debian packages for amd64, arm64, armhf and armel in build/deb/"
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./firmware/... ./tools/...

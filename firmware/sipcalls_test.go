@@ -274,8 +274,9 @@ func TestSIPBusyAndUnknownEndToEnd(t *testing.T) {
 	waitState(t, g, 1, "idle", 3*time.Second)
 	hookAction(t, g, 1, "off")
 	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "1999#", "dtmf")
-	waitState(t, g, 1, "congestion", 5*time.Second)
+	// Rotary: no # to end the number, so the digit map's short timer does.
+	dial(t, g, 1, "1999", "pulse")
+	waitState(t, g, 1, "congestion", 10*time.Second)
 	time.Sleep(1300 * time.Millisecond)
 	x := heard(t, g, 1, 1000)
 	wantCadence(t, "congestion", x, 250*time.Millisecond, 250*time.Millisecond, 250*time.Millisecond)
