@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipring/tipring/dsp/callerid"
 	"github.com/tipring/tipring/firmware/line/digitmap"
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/sip/call"
@@ -545,5 +546,38 @@ func TestReplacesTakesThePlace(t *testing.T) {
 	h.wantState("connected")
 	if st := h.l.Status(); st.Call.Number != "300" {
 		t.Fatalf("status shows %+v", st.Call)
+	}
+}
+
+// RFC 3323 privacy reaches the phone: a caller who withholds name and
+// number is shown as private (GR-30 'P'), one the network does not know
+// as unavailable ('O').
+func TestPrivateCallerID(t *testing.T) {
+	for _, tc := range []struct {
+		party call.Party
+		want  callerid.Absence
+	}{
+		{call.Party{NumberPrivate: true, NamePrivate: true}, callerid.Private},
+		{call.Party{}, callerid.Unavailable},
+	} {
+		h := newHarness(t, nil)
+		h.c.handle(event{kind: evIncoming, call: newFakeCall(call.Incoming, tc.party)})
+		h.advance(2*time.Second + 600*time.Millisecond)
+		audio := h.l.plan.Load().oht
+		if audio == nil {
+			t.Fatal("no caller ID")
+		}
+		x := make([]int16, audio.Len())
+		audio.Read(x)
+		d, _ := callerid.NewDecoder(callerid.DecoderConfig{})
+		d.Process(x)
+		d.Process(make([]int16, 800))
+		r, ok := d.Next()
+		if !ok {
+			t.Fatal("caller ID does not decode")
+		}
+		if info := r.Message.Info; info.Number != "" || info.NumberAbsence != tc.want || info.NameAbsence != tc.want {
+			t.Errorf("%+v: sent %+v, want absence %q", tc.party, info, tc.want)
+		}
 	}
 }
