@@ -18,6 +18,7 @@ import (
 
 	"github.com/tipring/tipring/board"
 	"github.com/tipring/tipring/board/sim"
+	"github.com/tipring/tipring/board/watchdog"
 	"github.com/tipring/tipring/dsp/tone"
 	"github.com/tipring/tipring/firmware/config"
 	"github.com/tipring/tipring/firmware/line"
@@ -39,6 +40,7 @@ type gateway struct {
 	boardErr error
 	lines    []*line.Line
 	history  *line.History
+	wd       *watchdog.Watchdog // nil without a hardware watchdog
 	ring     *logRing
 	cfgPath  string
 	lineCtx  context.Context
@@ -100,6 +102,20 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	if g.board != nil {
 		ports = g.board.Ports()
 	}
+	if w := cfg.Board.Watchdog; g.board != nil && w != "off" && (w != "" || cfg.Board.Name != "sim") {
+		if w == "" {
+			w = watchdog.DefaultPath
+		}
+		g.wd, err = watchdog.Open(lineCtx, watchdog.Config{Path: w, Logger: log})
+		switch {
+		case errors.Is(err, watchdog.ErrNotPresent):
+			log.Info("no hardware watchdog", "device", w)
+		case err != nil:
+			log.Warn("hardware watchdog not fed", "device", w, "err", err)
+		default:
+			log.Info("hardware watchdog armed", "device", w)
+		}
+	}
 	g.history, err = line.NewHistory(filepath.Join(filepath.Dir(cfgPath), "calls.jsonl"), 0)
 	if err != nil {
 		log.Warn("call history not kept on disk", "err", err)
@@ -123,6 +139,9 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 			return nil, fmt.Errorf("%s: %w", cfgPath, err)
 		}
 		lcfg.Exchange, lcfg.History, lcfg.Logger = exchange, g.history, log
+		if g.wd != nil {
+			lcfg.Liveness = func(name string, limit time.Duration) line.Check { return g.wd.Register(name, limit) }
+		}
 		port := p.Number
 		lcfg.OnFeatures = func(f line.Features) {
 			if err := saveFeatures(g.store, port, f); err != nil {
@@ -201,6 +220,9 @@ func (g *gateway) abort() {
 	g.cancelLines()
 	g.lineWG.Wait()
 	g.stack().close(context.Background())
+	if g.wd != nil {
+		g.wd.Close()
+	}
 	g.closeBoard()
 }
 
@@ -235,6 +257,13 @@ func (g *gateway) wait(ctx context.Context) (restart bool, _ error) {
 	g.cancelLines()
 	g.lineWG.Wait()
 	g.stack().close(context.Background())
+	if g.wd != nil {
+		// An orderly stop disarms the timer; after a stall it stays
+		// armed and the board resets.
+		if err := g.wd.Close(); err != nil {
+			g.log.Error("watchdog", "err", err)
+		}
+	}
 	err := g.closeBoard()
 	g.errMu.Lock()
 	defer g.errMu.Unlock()

@@ -49,6 +49,10 @@ type Config struct {
 type Board struct {
 	Name  string `toml:"name"`  // "sim" or a real board's name
 	Ports int    `toml:"ports"` // simulated board only: how many ports (1–64, default 2)
+	// Watchdog is the hardware watchdog device the gateway feeds while
+	// its lines run: empty means /dev/watchdog on a real board and none
+	// on the simulated one, "off" none.
+	Watchdog string `toml:"watchdog"`
 }
 
 // Web is the local web page and API.
@@ -325,6 +329,9 @@ func (c *Config) validate() Errors {
 	}
 	if c.Board.Name == "" {
 		bad("board.name", "must name a board, e.g. \"sim\"")
+	}
+	if w := c.Board.Watchdog; w != "" && w != "off" && !filepath.IsAbs(w) {
+		bad("board.watchdog", "%q is not an absolute device path or \"off\"", w)
 	}
 	if c.Board.Ports < 1 || c.Board.Ports > MaxPorts {
 		bad("board.ports", "%d is out of range 1…%d", c.Board.Ports, MaxPorts)

@@ -179,6 +179,16 @@ func (c *controller) run(ctx context.Context) error {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var alive <-chan time.Time
+	beat := func() {}
+	if c.cfg.Liveness != nil {
+		chk := c.cfg.Liveness(fmt.Sprintf("line %d control", c.l.port.Number), 5*time.Second)
+		defer chk.Unregister()
+		beat = chk.Beat
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		alive = t.C
+	}
 	for {
 		var incoming <-chan Call
 		if c.cfg.Network != nil {
@@ -210,6 +220,8 @@ func (c *controller) run(ctx context.Context) error {
 			c.handle(ev)
 		case <-timer.C:
 			c.fireTimers()
+		case <-alive:
+			beat()
 		}
 	}
 }

@@ -111,7 +111,12 @@ type Config struct {
 	Exchange *Exchange
 	// History receives a record of every call; nil keeps none.
 	History *History
-	Logger  *slog.Logger
+	// Liveness, when set, registers a liveness check by name: the media
+	// loop beats once per PCM frame and the control goroutine once a
+	// second, so that a hardware watchdog resets a board whose lines
+	// stall. The line unregisters its checks when it stops.
+	Liveness func(name string, limit time.Duration) Check
+	Logger   *slog.Logger
 	// now is the clock; tests replace it.
 	now func() time.Time
 }
@@ -187,6 +192,12 @@ func New(cfg Config) (*Line, error) {
 
 // defaultDigitMap is used when Config.DigitMap is nil.
 const defaultDigitMap = "(911S0|1[2-9]xxxxxxxxx|[2-9]xxxxxx|*xx|**x.T|xx.T|x.#)"
+
+// Check is one liveness check (a watchdog.Check).
+type Check interface {
+	Beat()
+	Unregister()
+}
 
 // Port returns the port number.
 func (l *Line) Port() int { return l.port.Number }

@@ -91,7 +91,14 @@ func (l *Line) media(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	beat := func() {}
+	if l.cfg.Liveness != nil {
+		c := l.cfg.Liveness(fmt.Sprintf("line %d media", l.port.Number), 2*time.Second)
+		defer c.Unregister()
+		beat = c.Beat
+	}
 	for {
+		beat()
 		if err := l.port.PCM.Read(ctx, &m.in); err != nil {
 			return fmt.Errorf("line %d: pcm read: %w", l.port.Number, err)
 		}

@@ -1,7 +1,10 @@
 package line
 
 import (
+	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tipring/tipring/dsp/dtmf"
 	"github.com/tipring/tipring/dsp/tone"
@@ -157,5 +160,53 @@ func BenchmarkMediaFrame(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/hal.FrameSamples, "ns/sample")
 		})
+	}
+}
+
+type liveCheck struct {
+	mu           sync.Mutex
+	beats        int
+	unregistered bool
+}
+
+func (c *liveCheck) Beat()       { c.mu.Lock(); c.beats++; c.mu.Unlock() }
+func (c *liveCheck) Unregister() { c.mu.Lock(); c.unregistered = true; c.mu.Unlock() }
+
+// A running line beats its watchdog checks, once per PCM frame for the
+// media loop, and unregisters them when it stops.
+func TestLivenessChecks(t *testing.T) {
+	c, _ := tone.Lookup("us")
+	pcm := halfake.NewPCM(3)
+	checks := map[string]*liveCheck{}
+	var mu sync.Mutex
+	l, err := New(Config{Port: hal.Port{Number: 1, Line: halfake.NewLine(), PCM: pcm}, Country: c,
+		Liveness: func(name string, _ time.Duration) Check {
+			mu.Lock()
+			defer mu.Unlock()
+			checks[name] = &liveCheck{}
+			return checks[name]
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	for range 10 {
+		pcm.Tick(hal.Frame{})
+	}
+	cancel()
+	pcm.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	m, ctl := checks["line 1 media"], checks["line 1 control"]
+	if m == nil || ctl == nil {
+		t.Fatalf("checks %v", checks)
+	}
+	if m.beats < 9 || !m.unregistered || !ctl.unregistered {
+		t.Fatalf("media beat %d times (want ≥ 9), unregistered %v/%v", m.beats, m.unregistered, ctl.unregistered)
 	}
 }
