@@ -192,6 +192,11 @@ func TestSIPCallWaitingEndToEnd(t *testing.T) {
 	if lvl := peakLevel(x, 2130); lvl < -30 {
 		t.Errorf("no CAS: 2130 Hz at %.1f dBm0", lvl)
 	}
+	// The phone acknowledged the CAS (DTMF D) and shows who waits.
+	l := waitPhone(t, g, 1, "caller ID on call waiting", 5*time.Second, func(l simLine) bool { return l.CallerID != nil })
+	if l.CallerID.Number != "1003" || l.CallerID.Name != "GARAGE" {
+		t.Errorf("call waiting display %+v, want GARAGE 1003", *l.CallerID)
+	}
 	hookAction(t, g, 1, "flash")
 	waitState(t, g, 3, "connected", 5*time.Second)
 	speak(t, g, 3, 700, 2*time.Second)

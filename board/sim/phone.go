@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/dsp/callerid"
+	"github.com/tipring/tipring/dsp/dtmf"
 )
 
 // lineSide is what a phone sees of the SLIC it is wired to: the loop it
@@ -81,14 +82,31 @@ type Phone struct {
 	// messages from the line while the handset is down, as a caller-ID
 	// phone's display does.
 	display *callerid.Decoder
+	// cas hears the CPE alerting signal of caller ID on call waiting while
+	// the handset is up; the phone, a Type 2 set (GR-575), acknowledges it
+	// with DTMF D and its display then listens for the data for cwListen
+	// more samples.
+	cas      *callerid.AlertDetector
+	cwListen int
 }
+
+// casAck is the acknowledgement a Type 2 set sends after a CAS: DTMF D for
+// 60 ms (GR-30-CORE: 55–65 ms, within 100 ms of the end of the CAS).
+var casAck = func() []int16 {
+	x, err := dtmf.Synthesize("D", 480, 0, dtmf.DefaultGenConfig())
+	if err != nil {
+		panic(err)
+	}
+	return x
+}()
 
 func newPhone(ctx context.Context, port int, line lineSide, dtmf func(string) ([]int16, error)) (*Phone, error) {
 	d, err := callerid.NewDecoder(callerid.DecoderConfig{})
 	if err != nil {
 		return nil, fmt.Errorf("sim: caller-ID display: %w", err)
 	}
-	return &Phone{port: port, line: line, ear: make([]int16, earSeconds*8000), ctx: ctx, dtmfFn: dtmf, display: d}, nil
+	return &Phone{port: port, line: line, ear: make([]int16, earSeconds*8000), ctx: ctx, dtmfFn: dtmf, display: d,
+		cas: callerid.NewAlertDetector(callerid.AlertDetectorConfig{})}, nil
 }
 
 // State returns a snapshot of the phone.
@@ -124,6 +142,10 @@ func (p *Phone) SetHook(off bool) error {
 func (p *Phone) setHookLocked(off bool) {
 	if off && !p.off {
 		p.cid = nil
+	}
+	if off != p.off {
+		p.cas.Reset()
+		p.cwListen = 0
 	}
 	if !off {
 		p.mouth = p.mouth[:0]
@@ -349,6 +371,33 @@ func (p *Phone) exchangeMouth(mouth []int16) {
 	p.mouth = p.mouth[n:]
 }
 
+// callWaitingID is the off-hook side of the display: a CAS is answered
+// with the acknowledgement, ahead of anything else the mouthpiece was to
+// say, and the caller-ID message that follows replaces the display. p.mu
+// is held.
+func (p *Phone) callWaitingID(line []int16) {
+	if p.cas.Detect(line) {
+		p.mouth = append(append([]int16(nil), casAck...), p.mouth...)
+		p.display.Reset()
+		p.cwListen = 2 * 8000
+		return
+	}
+	if p.cwListen <= 0 {
+		return
+	}
+	p.cwListen -= len(line)
+	if p.display.Process(line) {
+		for {
+			r, ok := p.display.Next()
+			if !ok {
+				break
+			}
+			p.show(r.Message)
+			p.cwListen = 0
+		}
+	}
+}
+
 // exchangeEar takes one PCM period of what the SLIC put on the wires. The
 // earpiece records it while off-hook and records silence while on-hook, so
 // that Heard stays aligned with time. On-hook, the display listens for
@@ -356,6 +405,9 @@ func (p *Phone) exchangeMouth(mouth []int16) {
 func (p *Phone) exchangeEar(line []int16) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.off {
+		p.callWaitingID(line)
+	}
 	if !p.off && p.display.Process(line) {
 		for {
 			r, ok := p.display.Next()

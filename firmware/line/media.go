@@ -117,10 +117,12 @@ func (m *mixer) frame() {
 		m.change(p)
 	}
 	// The DTMF receiver listens to the phone, except while the phone
-	// plays a digit from the far end, whose echo it would hear.
+	// plays a digit from the far end, whose echo it would hear, and
+	// during caller ID on call waiting, whose acknowledgement (DTMF D) is
+	// for the gateway alone.
 	start := m.det.Position()
 	m.evs = m.evs[:0]
-	if p.detect && !m.dgen.Busy() {
+	if p.detect && !m.dgen.Busy() && m.cidcw == nil {
 		m.evs = m.det.Process(m.evs, m.in[:])
 	}
 	relay := p.relay != DTMFInband && p.nlegs > 0
