@@ -420,3 +420,30 @@ func TestCallHistoryAPI(t *testing.T) {
 		t.Fatalf("calls %+v", body.Calls)
 	}
 }
+
+// region.flash_max_ms reaches the hook detector: the virtual phone's
+// 400 ms flash holds the call with the default limits (100–1000 ms), and
+// hangs it up when flashes may last at most 300 ms.
+func TestFlashTimingFromConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: native run only")
+	}
+	for _, tc := range []struct {
+		region    string
+		wantPort2 string
+	}{{"", "connected"}, {"flash_max_ms = 300", "busy"}} {
+		t.Run(tc.wantPort2, func(t *testing.T) {
+			t.Parallel()
+			g := localGateway(t, 2, tc.region)
+			hookAction(t, g, 1, "off")
+			waitState(t, g, 1, "dialtone", time.Second)
+			dial(t, g, 1, "22", "dtmf")
+			waitPhone(t, g, 2, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+			hookAction(t, g, 2, "off")
+			waitState(t, g, 1, "connected", 3*time.Second)
+			hookAction(t, g, 1, "flash")
+			waitState(t, g, 1, "dialtone", 3*time.Second)
+			waitState(t, g, 2, tc.wantPort2, 3*time.Second)
+		})
+	}
+}
