@@ -65,9 +65,9 @@
 // at least 6 dB below send-in). Suppression ramps over 4 ms and releases
 // within 1 ms of a double-talk detection. With Config.ComfortNoise the
 // suppressed signal is replaced by white noise at the level of the near
-// end's background, estimated by a minimum-tracking follower of the
-// residual power (falls fast, rises at about 3 dB/s) that is frozen while
-// the NLP suppresses, so the listener at the far end hears no gating.
+// end's background, measured while the far end is silent by a
+// minimum-tracking follower of the residual power (falls fast, rises at
+// about 3 dB/s), so the listener at the far end hears no gating.
 //
 // # Tone disabler
 //
@@ -476,7 +476,12 @@ func (c *Canceller) nlp(far, dt bool, e float64) {
 	default:
 		c.gain = min(1, c.gain+ramp)
 	}
-	if c.suppress || !c.cfg.ComfortNoise {
+	// The background is measured only while the far end is silent (and
+	// its echo has died away): then the residual is the near end's own
+	// room noise. While the far end talks it also holds whatever echo the
+	// filter has not yet learnt, and a level taken then would be played
+	// as comfort noise louder than the residual it replaces.
+	if c.suppress || !c.cfg.ComfortNoise || c.farHang > 0 {
 		return
 	}
 	c.nblkAcc += e * e

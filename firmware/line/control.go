@@ -56,6 +56,7 @@ type lcall struct {
 	consult  bool // placed after a flash, with another call on hold
 	transfer bool // a transfer of this call is under way: hang up when it ends
 	hops     int  // redirections followed to reach this call
+	fax      bool // a fax or modem tone was heard: voice processing is off
 	hungUp   bool // we hung it up (or are about to, once it exists)
 	start    time.Time
 	answered time.Time
@@ -94,6 +95,7 @@ const (
 	evFeatures
 	evNetwork
 	evConfig
+	evFax
 )
 
 type event struct {
@@ -222,6 +224,8 @@ func (c *controller) run(ctx context.Context) error {
 			c.fireTimers()
 		case <-alive:
 			beat()
+		case tone := <-c.l.faxTones:
+			c.handle(event{kind: evFax, flag: true, op: tone.String()})
 		}
 	}
 }
@@ -314,6 +318,11 @@ func (c *controller) dispatch(ev event) {
 		c.setFeatures(ev.features)
 	case evNetwork:
 		c.cfg.Network = ev.network
+	case evFax:
+		if c.active != nil && !c.active.fax {
+			c.active.fax = true
+			c.l.log.Info("fax or modem tone in the call: echo canceller off until it ends", "tone", ev.op, "number", c.active.number)
+		}
 	case evConfig:
 		n := ev.config
 		if n.Country != nil {
@@ -1492,6 +1501,7 @@ func (c *controller) publishStatus() {
 		if lc.dir == call.Incoming {
 			cs.Direction = "in"
 		}
+		cs.Fax = lc.fax
 		switch lc.state {
 		case csDialing:
 			cs.State = "dialing"

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/dsp/callerid"
+	"github.com/tipring/tipring/dsp/fax"
 	"github.com/tipring/tipring/dsp/tone"
 	"github.com/tipring/tipring/firmware/line/digitmap"
 	"github.com/tipring/tipring/hal"
@@ -98,6 +99,10 @@ type Config struct {
 	// DisplayName is shown on the other ports' phones for local calls.
 	DisplayName string
 	DTMF        DTMFMode
+	// Echo configures the line echo canceller, which runs during calls
+	// on what the phone sends; the zero value runs it with a 32 ms tail,
+	// non-linear processing and comfort noise.
+	Echo EchoConfig
 	// HowlerAfter is how long busy, congestion or an unused dial tone
 	// plays before the howler; 0 means 30 s.
 	HowlerAfter time.Duration
@@ -133,6 +138,8 @@ type Line struct {
 	plan   atomic.Pointer[plan]
 	status atomic.Pointer[Status]
 	info   chan byte // INFO digits for the media loop to play
+	// faxTones reports a fax or modem tone the media loop heard in a call.
+	faxTones chan fax.Tone
 
 	// identMu guards cfg.Extension and cfg.DisplayName, which the
 	// exchange reads from other lines' goroutines.
@@ -174,12 +181,13 @@ func New(cfg Config) (*Line, error) {
 		cfg.now = time.Now
 	}
 	l := &Line{
-		cfg:    cfg,
-		port:   cfg.Port,
-		log:    cfg.Logger.With("line", cfg.Port.Number),
-		events: make(chan event, 64),
-		keys:   make(chan keyEvent, 32),
-		info:   make(chan byte, 8),
+		cfg:      cfg,
+		port:     cfg.Port,
+		log:      cfg.Logger.With("line", cfg.Port.Number),
+		events:   make(chan event, 64),
+		keys:     make(chan keyEvent, 32),
+		info:     make(chan byte, 8),
+		faxTones: make(chan fax.Tone, 1),
 	}
 	l.ctl = newController(l)
 	l.plan.Store(&plan{})
@@ -192,6 +200,15 @@ func New(cfg Config) (*Line, error) {
 
 // defaultDigitMap is used when Config.DigitMap is nil.
 const defaultDigitMap = "(911S0|1[2-9]xxxxxxxxx|[2-9]xxxxxx|*xx|**x.T|xx.T|x.#)"
+
+// EchoConfig tunes a line's echo canceller (package dsp/echo).
+type EchoConfig struct {
+	// Off turns the canceller off.
+	Off bool
+	// Tail is the echo path it models beyond the PCM path's own delay;
+	// 0 means 32 ms, at most 128 ms.
+	Tail time.Duration
+}
 
 // Check is one liveness check (a watchdog.Check).
 type Check interface {
@@ -233,7 +250,10 @@ type CallStatus struct {
 	Local     bool      `json:"local,omitempty"`
 	State     string    `json:"state"`
 	Since     time.Time `json:"since"`
-	Codec     string    `json:"codec,omitempty"`
+	// Fax tells that a fax or modem tone was heard: the call carries
+	// G.711 untouched by the echo canceller.
+	Fax   bool   `json:"fax,omitempty"`
+	Codec string `json:"codec,omitempty"`
 	// JitterMS and Lost are the received stream's RFC 3550 figures.
 	JitterMS float64 `json:"jitterMs"`
 	Lost     int32   `json:"lost"`

@@ -8,6 +8,8 @@ import (
 	"github.com/tipring/tipring/dsp"
 	"github.com/tipring/tipring/dsp/callerid"
 	"github.com/tipring/tipring/dsp/dtmf"
+	"github.com/tipring/tipring/dsp/echo"
+	"github.com/tipring/tipring/dsp/fax"
 	"github.com/tipring/tipring/dsp/tone"
 	"github.com/tipring/tipring/hal"
 )
@@ -67,6 +69,18 @@ type mixer struct {
 	send    hal.Frame
 	a, b    hal.Frame
 	tmp     [hal.FrameSamples]int16
+
+	// The echo canceller: what the phone hears (rin, the frame written one
+	// PCM period ago, which the hybrid reflects into this period's
+	// mouthpiece frame) is taken out of what it says.
+	ec      *echo.Canceller
+	ecOn    bool
+	prevOut hal.Frame
+	clean   hal.Frame
+	faxIn   *fax.Detector // the phone's side
+	faxOut  *fax.Detector // the far end's side
+	faxEvs  []fax.Event
+	faxMode bool
 }
 
 func (l *Line) newMixer() (*mixer, error) {
@@ -74,14 +88,26 @@ func (l *Line) newMixer() (*mixer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var ec *echo.Canceller
+	if !l.cfg.Echo.Off {
+		var err error
+		ec, err = echo.New(echo.Config{Tail: l.cfg.Echo.Tail, NLP: true, ComfortNoise: true})
+		if err != nil {
+			return nil, fmt.Errorf("line %d: echo canceller: %w", l.port.Number, err)
+		}
+	}
 	return &mixer{
-		l:     l,
-		cur:   &plan{},
-		gen:   new(tone.Generator),
-		cwGen: new(tone.Generator),
-		dgen:  dg,
-		det:   dtmf.NewDetector(dtmf.DefaultConfig()),
-		evs:   make([]dtmf.Event, 0, 8),
+		ec:     ec,
+		faxIn:  fax.New(),
+		faxOut: fax.New(),
+		faxEvs: make([]fax.Event, 0, 4),
+		l:      l,
+		cur:    &plan{},
+		gen:    new(tone.Generator),
+		cwGen:  new(tone.Generator),
+		dgen:   dg,
+		det:    dtmf.NewDetector(dtmf.DefaultConfig()),
+		evs:    make([]dtmf.Event, 0, 8),
 	}, nil
 }
 
@@ -115,6 +141,9 @@ func (m *mixer) frame() {
 	p := m.l.plan.Load()
 	if p != m.cur {
 		m.change(p)
+	}
+	if p.nlegs > 0 {
+		m.callSide(p)
 	}
 	// The DTMF receiver listens to the phone, except while the phone
 	// plays a digit from the far end, whose echo it would hear, and
@@ -185,6 +214,36 @@ func (m *mixer) frame() {
 			m.oht = nil
 		}
 	}
+	m.prevOut = m.out
+}
+
+// callSide runs, during a call, what works on the phone's signal before
+// anything else: the fax and modem tone detector, listening to both
+// directions, and the echo canceller, which a fax or modem call must
+// not have (G.164, G.165: its own tone disabler covers the 2100 Hz
+// answer tone; the calling tone and a detection either way turn it off
+// for the rest of the call).
+func (m *mixer) callSide(p *plan) {
+	if !m.faxMode {
+		m.faxEvs = m.faxIn.Process(m.in[:], m.faxEvs[:0])
+		m.faxEvs = m.faxOut.Process(m.prevOut[:], m.faxEvs)
+		if len(m.faxEvs) > 0 {
+			m.faxMode = true
+			select {
+			case m.l.faxTones <- m.faxEvs[0].Tone:
+			default:
+			}
+		}
+	}
+	if m.ec == nil || m.faxMode {
+		return
+	}
+	if !m.ecOn {
+		m.ec.Reset()
+		m.ecOn = true
+	}
+	m.ec.Process(m.prevOut[:], m.in[:], m.clean[:])
+	m.in = m.clean
 }
 
 // change adopts a new plan.
@@ -223,6 +282,10 @@ func (m *mixer) change(p *plan) {
 	if p.nlegs == 0 {
 		m.dgen.Reset()
 		clear(m.delayed[:])
+		m.ecOn = false
+		m.faxMode = false
+		m.faxIn.Reset()
+		m.faxOut.Reset()
 	}
 }
 

@@ -2,11 +2,15 @@ package line
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/dsp/dsptest"
 	"github.com/tipring/tipring/dsp/dtmf"
+	"github.com/tipring/tipring/dsp/fax"
 	"github.com/tipring/tipring/dsp/tone"
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/hal/halfake"
@@ -208,5 +212,112 @@ func TestLivenessChecks(t *testing.T) {
 	}
 	if m.beats < 9 || !m.unregistered || !ctl.unregistered {
 		t.Fatalf("media beat %d times (want ≥ 9), unregistered %v/%v", m.beats, m.unregistered, ctl.unregistered)
+	}
+}
+
+// farEnd is a call leg whose far end talks: band-limited noise at about
+// −20 dBm0, the same every run.
+type farEnd struct {
+	seed    uint32
+	written []hal.Frame
+}
+
+func (f *farEnd) ReadFrame(fr *hal.Frame) error {
+	for i := range fr {
+		// the sum of four uniform variables: near-Gaussian, RMS about
+		// 1600 (−20 dBm0)
+		var v int32
+		for range 4 {
+			f.seed = f.seed*1664525 + 1013904223
+			v += int32(f.seed>>20) - 2048
+		}
+		fr[i] = int16(v * 1600 / 2365)
+	}
+	return nil
+}
+
+func (f *farEnd) WriteFrame(fr *hal.Frame) error { f.written = append(f.written, *fr); return nil }
+
+func power(fs []hal.Frame) float64 {
+	var s float64
+	for _, f := range fs {
+		for _, v := range f {
+			s += float64(v) * float64(v)
+		}
+	}
+	return s / float64(len(fs)*hal.FrameSamples)
+}
+
+// G.168 style, on the line's own media loop: a hybrid reflects what the
+// phone hears back into its mouthpiece 2 ms later with 12 dB of loss
+// (ERL); once converged, the far end hears its own echo at least 30 dB
+// further down, while a fax calling tone turns the canceller off so the
+// tone passes untouched.
+func TestEchoCancelledOnTheLine(t *testing.T) {
+	h := newHarness(t, nil)
+	m, _ := h.l.newMixer()
+	leg := &farEnd{seed: 1}
+	p := &plan{relay: DTMFRFC4733, detect: true}
+	p.addLeg(leg)
+	h.l.plan.Store(p)
+	var prev [hal.FrameSamples + 16]int16
+	hybrid := func() {
+		// echo of the frame the phone heard one period ago
+		copy(prev[:16], prev[hal.FrameSamples:])
+		copy(prev[16:], m.prevOut[:])
+		for i := range m.in {
+			m.in[i] = prev[i] / 4
+		}
+	}
+	echoPower := 0.0
+	for k := range 250 {
+		hybrid()
+		if k >= 200 {
+			var e hal.Frame
+			copy(e[:], m.in[:])
+			echoPower += power([]hal.Frame{e}) / 50
+		}
+		m.frame()
+	}
+	// The far end hears its echo delayed by the one-frame hold-back.
+	residual := power(leg.written[201:250])
+	erle := 10 * math.Log10(echoPower/max(residual, 1e-3))
+	t.Logf("echo %.1f dB below full scale, residual %.1f: ERLE %.1f dB", 10*math.Log10(echoPower/(32768*32768)), 10*math.Log10(max(residual, 1e-3)/(32768*32768)), erle)
+	if erle < 30 {
+		t.Errorf("ERLE %.1f dB, want ≥ 30", erle)
+	}
+
+	// A fax machine on the phone port calls: CNG, 1100 Hz for 0.5 s.
+	h2 := newHarness(t, nil)
+	m2, _ := h2.l.newMixer()
+	leg2 := &farEnd{seed: 2}
+	p2 := &plan{relay: DTMFRFC4733, detect: true}
+	p2.addLeg(leg2)
+	h2.l.plan.Store(p2)
+	amp := dsp.PeakFromDBm0(-10)
+	for k := range 60 {
+		for i := range m2.in {
+			n := k*hal.FrameSamples + i
+			m2.in[i] = 0
+			if n < 4000 || k >= 40 {
+				m2.in[i] = int16(amp * math.Sin(2*math.Pi*1100*float64(n)/8000))
+			}
+		}
+		m2.frame()
+	}
+	select {
+	case tone := <-h2.l.faxTones:
+		if tone != fax.CNG {
+			t.Errorf("heard %v, want CNG", tone)
+		}
+	default:
+		t.Fatal("no fax tone reported")
+	}
+	var tail []int16
+	for _, f := range leg2.written[45:58] {
+		tail = append(tail, f[:]...)
+	}
+	if lvl := dsptest.Level(tail, 1100); math.Abs(lvl+10) > 0.5 {
+		t.Errorf("after CNG the fax tone reaches the far end at %.2f dBm0, want −10 (untouched)", lvl)
 	}
 }
