@@ -289,8 +289,10 @@ func TestMediaFrameZeroAllocs(t *testing.T) {
 		if allocs := leastAllocs(func() {}, 200, m.step); allocs != 0 {
 			t.Errorf("%s: WriteFrame+ReadFrame allocate %.1f times per frame", name, allocs)
 		}
-		st := m.c.Stats()
-		if st.Concealed < 15 || st.Concealed > 25 {
+		// Every tenth packet is lost; how many frames that makes depends
+		// on how many rounds AllocsPerRun ran.
+		st, lost := m.c.Stats(), uint64(m.n/10)
+		if st.Concealed < lost*8/10 || st.Concealed > lost*12/10+5 {
 			t.Errorf("%s: %d frames concealed of %d, %d lost", name, st.Concealed, m.n, m.n/10)
 		}
 	}

@@ -85,7 +85,20 @@ type Config struct {
 	VADHangover time.Duration
 	// Logger receives the session's log; nil discards it.
 	Logger *slog.Logger
+	// Tap, when set, sees every RTP and RTCP datagram the session sends
+	// or receives, as on the wire (SRTP and SRTCP still encrypted): dir
+	// is TapReceived or TapSent, local and remote the socket's and the
+	// peer's addresses. It runs on the media path, so it must return
+	// quickly, must not allocate, and must copy pkt, which is reused once
+	// it returns. It is for packet captures (firmware/capture).
+	Tap func(dir int, local, remote netip.AddrPort, pkt []byte)
 }
+
+// The directions a Config.Tap is called with.
+const (
+	TapReceived = 0
+	TapSent     = 1
+)
 
 func (c Config) withDefaults() (Config, error) {
 	if !c.Addr.IsValid() {

@@ -127,13 +127,16 @@ func (s *Session) sendReport(now time.Time, bye bool) {
 		s.log.Warn("media: SRTCP protect", "err", err)
 		return
 	}
-	conn := s.rtcp
+	conn, local := s.rtcp, s.lrtcp
 	if mux || conn == nil {
-		conn = s.rtp
+		conn, local = s.rtp, s.local
 	}
 	if _, err := conn.WriteToUDPAddrPort(raw, to); err != nil {
 		s.log.Debug("media: RTCP send", "err", err)
 		return
+	}
+	if s.cfg.Tap != nil {
+		s.cfg.Tap(TapSent, local, to, raw)
 	}
 	s.reportsSent.Add(1)
 }

@@ -66,6 +66,11 @@ type sendState struct {
 	lastSent        time.Time
 	errors          uint64
 
+	// interval counts the intervals between sends; prevSend is the
+	// frame time of the last send, zero after a pause in sending.
+	interval IntervalHistogram
+	prevSend time.Time
+
 	// Silence suppression with comfort noise (Config.VAD, RFC 3389).
 	cn         bool  // CN negotiated
 	cnPT       uint8 // its payload type
@@ -159,6 +164,7 @@ func (s *Session) WriteFrame(f *hal.Frame) error {
 		return nil
 	}
 	if !t.sends {
+		t.prevSend = time.Time{}
 		t.carryN = 0
 		t.marker = true
 		t.silent, t.hang = false, t.hangFrames
@@ -170,6 +176,7 @@ func (s *Session) WriteFrame(f *hal.Frame) error {
 			// the noise from, without the marker bit.
 			s.sendCN(now)
 		}
+		t.prevSend = time.Time{}
 		t.suppressed++
 		return nil
 	}
@@ -273,9 +280,16 @@ func (s *Session) send(pt uint8, marker bool, ts uint32, payload []byte) {
 		s.sendError(err)
 		return
 	}
+	if s.cfg.Tap != nil {
+		s.cfg.Tap(TapSent, s.local, t.remote, out)
+	}
 	t.packets++
 	t.octets += uint64(len(payload))
 	t.lastSent = t.clockWall
+	if !t.prevSend.IsZero() && !t.clockWall.Equal(t.prevSend) {
+		t.interval.add(t.clockWall.Sub(t.prevSend))
+	}
+	t.prevSend = t.clockWall
 }
 
 // sendError counts a failed send and logs the first and then every

@@ -298,6 +298,10 @@ func (s *Session) Close() error {
 func (s *Session) readLoop(c *net.UDPConn, isRTCP bool) {
 	defer s.wg.Done()
 	buf := make([]byte, maxDatagram)
+	local := s.local
+	if isRTCP {
+		local = s.lrtcp
+	}
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -315,6 +319,9 @@ func (s *Session) readLoop(c *net.UDPConn, isRTCP bool) {
 			continue
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if s.cfg.Tap != nil {
+			s.cfg.Tap(TapReceived, local, from, buf[:n])
+		}
 		if isRTCP {
 			s.handleRTCP(buf[:n], from, time.Now())
 		} else {

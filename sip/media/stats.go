@@ -61,6 +61,10 @@ type Stats struct {
 	// Suppressed counts the frames not sent because they were silence
 	// (Config.VAD).
 	CNReceived, CNSent, Suppressed uint64
+	// SendInterval is the histogram of the intervals between successive
+	// sends (the send jitter): SendInterval.Quantile(0.99), or
+	// SendInterval.Jitter(0.99, ptime).
+	SendInterval IntervalHistogram
 }
 
 func unitsToDuration(u uint32) time.Duration {
@@ -73,6 +77,7 @@ func (s *Session) Stats() Stats {
 	s.txMu.Lock()
 	st.PacketsSent, st.OctetsSent, st.SendErrors = s.tx.packets, s.tx.octets, s.tx.errors
 	st.CNSent, st.Suppressed = s.tx.cnSent, s.tx.suppressed
+	st.SendInterval = s.tx.interval
 	s.txMu.Unlock()
 
 	s.rxMu.Lock()

@@ -42,6 +42,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"syscall"
@@ -89,6 +90,12 @@ type AgentConfig struct {
 	// can demand and verify callers' certificates. TLS Contacts then name
 	// that port. Nil means no TLS listener.
 	ServerTLS *tls.Config
+	// Tap, when set, sees every SIP message the agent sends or receives,
+	// as on the wire but after TLS: each UDP datagram, and each chunk
+	// read from or written to a TCP or TLS connection. dir is TapReceived
+	// or TapSent. It must return quickly and copy pkt, which is reused.
+	// It is for packet captures (firmware/capture).
+	Tap func(dir int, local, remote netip.AddrPort, pkt []byte)
 }
 
 // Agent is the SIP user agent shared by all lines: transports, listeners
@@ -224,14 +231,24 @@ func NewAgent(ctx context.Context, cfg AgentConfig) (*Agent, error) {
 		server.OnRequest(m, a.serve)
 	}
 	server.OnNoRoute(a.serve)
-	a.wg.Go(func() { _ = server.ServeUDP(udp) })
-	a.wg.Go(func() { _ = server.ServeTCP(tcp) })
+	var servedUDP net.PacketConn = udp
+	var servedTCP net.Listener = tcp
+	if cfg.Tap != nil {
+		servedUDP = &tapPacketConn{PacketConn: udp, tap: cfg.Tap, local: addrPort(udp.LocalAddr())}
+		servedTCP = &tapListener{Listener: tcp, tap: cfg.Tap}
+	}
+	a.wg.Go(func() { _ = server.ServeUDP(servedUDP) })
+	a.wg.Go(func() { _ = server.ServeTCP(servedTCP) })
 	a.wg.Go(func() { _ = server.ServeTCP(a.tcpFlows) })
 	a.wg.Go(func() { _ = server.ServeTLS(a.tlsFlows) })
 	if tlsRaw != nil {
 		a.tlsLis = tlsRaw.Addr().(*net.TCPAddr)
 		a.tlsLn = tls.NewListener(tlsRaw, serverTLS)
-		a.wg.Go(func() { _ = server.ServeTLS(a.tlsLn) })
+		var servedTLS net.Listener = a.tlsLn
+		if cfg.Tap != nil {
+			servedTLS = &tapListener{Listener: a.tlsLn, tap: cfg.Tap}
+		}
+		a.wg.Go(func() { _ = server.ServeTLS(servedTLS) })
 	}
 	// The client sends UDP from the listening socket, which the transport
 	// layer knows once ServeUDP has registered it.

@@ -325,7 +325,7 @@ func (a *Agent) dialFlow(ctx context.Context, t target) (*flow, error) {
 		alive: make(chan struct{}, 1),
 		refs:  1,
 	}
-	if err := l.give(ctx, &flowConn{Conn: conn, f: f}); err != nil {
+	if err := l.give(ctx, &flowConn{Conn: newTapConn(conn, a.cfg.Tap), f: f}); err != nil {
 		f.fail(err)
 		if errors.Is(err, ErrAgentClosed) {
 			return nil, err
