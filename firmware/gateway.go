@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +23,12 @@ import (
 	"github.com/tipring/tipring/board/sim"
 	"github.com/tipring/tipring/board/watchdog"
 	"github.com/tipring/tipring/dsp/tone"
+	"github.com/tipring/tipring/firmware/capture"
 	"github.com/tipring/tipring/firmware/config"
 	"github.com/tipring/tipring/firmware/line"
+	"github.com/tipring/tipring/firmware/provision"
 	"github.com/tipring/tipring/firmware/simapi"
+	"github.com/tipring/tipring/firmware/syslog"
 	"github.com/tipring/tipring/firmware/web"
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/hal/hook"
@@ -58,6 +64,18 @@ type gateway struct {
 	ln  net.Listener
 	srv *http.Server
 
+	// capture records SIP and media packets for the maintenance page;
+	// its Tap is in every SIP agent and media session from the start.
+	capture *capture.Capture
+	// tee carries the log to the remote syslog server, if any.
+	tee *syslog.Tee
+
+	provMu     sync.Mutex
+	prov       *provision.Fetcher // nil without provision.url
+	provErr    error              // why provisioning could not start
+	provCancel context.CancelFunc
+	provWG     sync.WaitGroup
+
 	wg          sync.WaitGroup // the web server
 	lineWG      sync.WaitGroup // the lines
 	cancelLines context.CancelFunc
@@ -65,13 +83,15 @@ type gateway struct {
 	err         error
 }
 
-func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger, ring *logRing) (*gateway, error) {
+func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger, ring *logRing, tee *syslog.Tee) (*gateway, error) {
 	country, err := tone.Lookup(cfg.Region.Country)
 	if err != nil {
 		return nil, fmt.Errorf("%s: region.country: %w", cfgPath, err)
 	}
 	g := &gateway{store: config.NewStore(cfgPath, cfg), log: log, started: time.Now(), ring: ring, cfgPath: cfgPath,
-		applied: cfg, applyCh: make(chan struct{}, 1), restart: make(chan struct{}, 1)}
+		applied: cfg, applyCh: make(chan struct{}, 1), restart: make(chan struct{}, 1),
+		capture: capture.New(0, 0), tee: tee}
+	g.applySyslog(cfg)
 	if !slices.Contains(board.Names(), cfg.Board.Name) {
 		return nil, fmt.Errorf("%s: board.name: board %q is unknown; known boards: %s", cfgPath, cfg.Board.Name, strings.Join(board.Names(), ", "))
 	}
@@ -122,7 +142,7 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 		g.history, _ = line.NewHistory("", 0)
 	}
 	if len(ports) > 0 {
-		g.sip, err = startSIP(lineCtx, cfg, cfgPath, log)
+		g.sip, err = startSIP(lineCtx, cfg, cfgPath, log, g.capture.Tap)
 		if err != nil {
 			// Like a board that does not answer, a SIP setup that cannot
 			// start leaves the page up to say why; the ports still reach
@@ -181,6 +201,7 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 			}
 		}
 	}()
+	g.startProvision(lineCtx, cfg)
 	if !isLoopback(g.ln.Addr()) {
 		// Off the loopback interface the page is HTTPS only.
 		if err := g.serveTLS(cfgPath); err != nil {
@@ -219,6 +240,7 @@ func (g *gateway) abort() {
 	g.ln.Close()
 	g.cancelLines()
 	g.lineWG.Wait()
+	g.stopProvision()
 	g.stack().close(context.Background())
 	if g.wd != nil {
 		g.wd.Close()
@@ -256,6 +278,7 @@ func (g *gateway) wait(ctx context.Context) (restart bool, _ error) {
 	g.wg.Wait()
 	g.cancelLines()
 	g.lineWG.Wait()
+	g.stopProvision()
 	g.stack().close(context.Background())
 	if g.wd != nil {
 		// An orderly stop disarms the timer; after a stall it stays
@@ -301,6 +324,16 @@ func (g *gateway) routes() (http.Handler, error) {
 		Phones:     phones,
 		Secure:     g.secure,
 		Logger:     g.log,
+		Provision:  g.provisionStatus,
+		ProvisionNow: func(ctx context.Context) error {
+			f := g.fetcher()
+			if f == nil {
+				return errors.New("provisioning is off: set provision.url")
+			}
+			return f.Fetch(ctx)
+		},
+		Capture:  g.capture,
+		TimeSync: web.ClockSynced,
 	})
 	if err != nil {
 		return nil, err
@@ -391,6 +424,13 @@ func (g *gateway) apply(ctx context.Context) {
 		old.Region.FlashMinMS != cur.Region.FlashMinMS || old.Region.FlashMaxMS != cur.Region.FlashMaxMS {
 		g.log.Info("apply: the board, the flash timing and the listen addresses change at the next restart")
 	}
+	if old.Syslog != cur.Syslog {
+		g.applySyslog(cur)
+	}
+	if old.Provision != cur.Provision {
+		g.stopProvision()
+		g.startProvision(ctx, cur)
+	}
 	if len(g.lines) == 0 {
 		return
 	}
@@ -414,7 +454,7 @@ func (g *gateway) apply(ctx context.Context) {
 	}
 	if stack == nil || !sipSame(old.SIP, cur.SIP) {
 		stack.close(ctx)
-		next, err := startSIP(ctx, cur, g.cfgPath, g.log)
+		next, err := startSIP(ctx, cur, g.cfgPath, g.log, g.capture.Tap)
 		if err != nil {
 			g.log.Error("apply: SIP failed: the lines run without their accounts", "err", err)
 		} else {
@@ -490,4 +530,108 @@ func (g *gateway) serveTLS(cfgPath string) error {
 	g.ln = tls.NewListener(g.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	g.secure = true
 	return nil
+}
+
+// applySyslog points the log's remote copy at c's [syslog] server, or
+// stops it.
+func (g *gateway) applySyslog(c config.Config) {
+	if g.tee == nil {
+		return
+	}
+	var next *syslog.Sender
+	if c.Syslog.Server != "" {
+		var level slog.Level
+		_ = level.UnmarshalText([]byte(c.Syslog.Level))
+		var err error
+		next, err = syslog.New(syslog.Config{Server: c.Syslog.Server, Transport: c.Syslog.Transport, Level: level})
+		if err != nil {
+			g.log.Error("syslog", "err", err)
+		}
+	}
+	if old := g.tee.SetSender(next); old != nil {
+		old.Close()
+	}
+	if next != nil {
+		g.log.Info("remote syslog on", "server", c.Syslog.Server, "transport", c.Syslog.Transport, "level", c.Syslog.Level)
+	}
+}
+
+// startProvision starts fetching the configuration when c asks for it.
+// An address the gateway cannot use is shown on the pages.
+func (g *gateway) startProvision(ctx context.Context, c config.Config) {
+	p := c.Provision
+	if p.URL == "" {
+		return
+	}
+	pc := provision.Config{URL: p.URL, Interval: time.Duration(p.IntervalMin) * time.Minute, Store: g.store,
+		MAC: os.Getenv("TIPRING_PROVISION_MAC"), Logger: g.log}
+	var err error
+	if p.CAFile != "" {
+		path := p.CAFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(g.cfgPath), path)
+		}
+		var pem []byte
+		if pem, err = os.ReadFile(path); err == nil {
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				err = fmt.Errorf("%s holds no PEM certificate", path)
+			}
+			pc.RootCAs = pool
+		}
+		if err != nil {
+			err = fmt.Errorf("provision.ca_file: %w", err)
+		}
+	}
+	if err == nil && p.SignatureKey != "" {
+		key, _ := base64.StdEncoding.DecodeString(p.SignatureKey) // validated by config
+		pc.SignatureKey = ed25519.PublicKey(key)
+	}
+	var f *provision.Fetcher
+	if err == nil {
+		f, err = provision.New(pc)
+	}
+	g.provMu.Lock()
+	defer g.provMu.Unlock()
+	g.prov, g.provErr = f, err
+	if err != nil {
+		g.log.Error("provisioning off", "err", err)
+		return
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	g.provCancel = cancel
+	g.provWG.Go(func() { f.Run(pctx) })
+}
+
+// stopProvision stops the fetcher, if any, and waits for it.
+func (g *gateway) stopProvision() {
+	g.provMu.Lock()
+	cancel := g.provCancel
+	g.prov, g.provErr, g.provCancel = nil, nil, nil
+	g.provMu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	g.provWG.Wait()
+}
+
+func (g *gateway) fetcher() *provision.Fetcher {
+	g.provMu.Lock()
+	defer g.provMu.Unlock()
+	return g.prov
+}
+
+// provisionStatus is what the pages show of provisioning; ok is false
+// when it is off.
+func (g *gateway) provisionStatus() (st provision.Status, ok bool) {
+	g.provMu.Lock()
+	f, err := g.prov, g.provErr
+	g.provMu.Unlock()
+	switch {
+	case err != nil:
+		return provision.Status{LastError: err.Error()}, true
+	case f == nil:
+		return provision.Status{}, false
+	}
+	return f.Status(), true
 }

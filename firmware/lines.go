@@ -60,7 +60,10 @@ type sipLine struct {
 // startSIP starts the agent and registers every line that has an account.
 // Without a registrar, or without accounts, there is no SIP stack and the
 // ports reach each other only.
-func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger) (*sipStack, error) {
+//
+// tap, when not nil, sees every SIP message and RTP/RTCP packet (the
+// maintenance page's packet capture).
+func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger, tap func(int, netip.AddrPort, netip.AddrPort, []byte)) (*sipStack, error) {
 	if cfg.SIP.Registrar == "" || len(cfg.Lines) == 0 {
 		return nil, nil
 	}
@@ -81,7 +84,7 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 		}
 		clientTLS.RootCAs = pool
 	}
-	acfg := ua.AgentConfig{ListenAddr: cfg.SIP.Listen, TLS: clientTLS, Logger: log, UserAgent: "Tipring/" + version}
+	acfg := ua.AgentConfig{ListenAddr: cfg.SIP.Listen, TLS: clientTLS, Logger: log, UserAgent: "Tipring/" + version, Tap: tap}
 	if cfg.SIP.Transport == "tls" {
 		// Calls may arrive on a new TLS connection; the agent answers with a
 		// certificate of its own, made on first boot like the web page's.
@@ -119,7 +122,7 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 		s.proxy, s.outbnd = cfg.SIP.OutboundProxy, true
 	}
 	s.adv = advertiseAddr(cfg.SIP.Listen, s.proxy)
-	s.media = media.Config{PortMin: cfg.SIP.RTPPortMin, PortMax: cfg.SIP.RTPPortMax, Symmetric: true, Logger: log}
+	s.media = media.Config{PortMin: cfg.SIP.RTPPortMin, PortMax: cfg.SIP.RTPPortMax, Symmetric: true, Logger: log, Tap: tap}
 	if s.adv.IsValid() && !s.adv.IsUnspecified() {
 		s.media.Addr = s.adv
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tipring/tipring/firmware/config"
 	"github.com/tipring/tipring/firmware/passwd"
+	"github.com/tipring/tipring/firmware/syslog"
 )
 
 // version is set by the build (-ldflags -X main.version=…).
@@ -73,7 +74,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// The log goes to stderr and into a ring the maintenance page offers
 	// for download.
 	ring := newLogRing(256 << 10)
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(stderr, ring), &slog.HandlerOptions{Level: level}))
+	// A copy goes to the remote syslog server when [syslog] names one;
+	// the gateway sets and changes it from the configuration.
+	tee := syslog.NewTee(slog.NewTextHandler(io.MultiWriter(stderr, ring), &slog.HandlerOptions{Level: level}))
+	defer func() {
+		if s := tee.SetSender(nil); s != nil {
+			s.Close()
+		}
+	}()
+	log := slog.New(tee)
 
 	// A restart asked for on the web page stops everything and starts
 	// again from the saved configuration, in the same process.
@@ -89,7 +98,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if *listen != "" {
 			cfg.Web.Listen = *listen
 		}
-		g, err := start(ctx, cfg, *cfgPath, log, ring)
+		g, err := start(ctx, cfg, *cfgPath, log, ring, tee)
 		if err != nil {
 			log.Error("start failed", "err", err)
 			return 1

@@ -11,10 +11,12 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +45,35 @@ type Config struct {
 	SIP     SIP    `toml:"sip"`
 	Region  Region `toml:"region"`
 	Lines   []Line `toml:"line"`
+	// Provision and Syslog are optional: their zero values (no URL, no
+	// server) turn them off, so files without them need no migration.
+	Provision Provision `toml:"provision"`
+	Syslog    Syslog    `toml:"syslog"`
+}
+
+// Provision fetches the configuration from a server, for fleets of
+// gateways: on boot and every IntervalMin minutes.
+type Provision struct {
+	// URL is an https:// address; {mac} in it becomes the MAC address
+	// of the interface with the default route (lower case, no colons).
+	// Empty turns provisioning off.
+	URL         string `toml:"url"`
+	IntervalMin int    `toml:"interval_min"` // minutes between fetches (1…10080, default 60)
+	// CAFile is the trust anchor of the server's certificate (PEM,
+	// relative to the configuration file); empty means the system roots.
+	CAFile string `toml:"ca_file"`
+	// SignatureKey is an Ed25519 public key (standard base64). When set,
+	// the server must also serve URL+".sig" holding the base64
+	// Ed25519 signature of the file, and a file without a good signature
+	// is refused.
+	SignatureKey string `toml:"signature_key"`
+}
+
+// Syslog sends the log to a remote syslog server (RFC 5424).
+type Syslog struct {
+	Server    string `toml:"server"`    // host:port; empty = no remote log
+	Transport string `toml:"transport"` // udp | tcp (RFC 6587 octet counting); default udp
+	Level     string `toml:"level"`     // debug | info | warn | error; default info
 }
 
 // Board selects the hardware.
@@ -190,7 +221,9 @@ func Default() Config {
 		Web:     Web{Listen: "127.0.0.1:8080"},
 		SIP: SIP{Listen: "127.0.0.1:5060", Transport: "tls", SRTP: "optional", Codecs: []string{"pcmu", "pcma"},
 			DTMF: "rfc4733", PtimeMS: 20, RTPPortMin: 16384, RTPPortMax: 32767, RegisterExpires: 3600, MWI: true},
-		Region: Region{Country: "us", FlashMinMS: 100, FlashMaxMS: 1000, HowlerAfterS: 30},
+		Region:    Region{Country: "us", FlashMinMS: 100, FlashMaxMS: 1000, HowlerAfterS: 30},
+		Provision: Provision{IntervalMin: 60},
+		Syslog:    Syslog{Transport: "udp", Level: "info"},
 	}
 }
 
@@ -420,6 +453,34 @@ func (c *Config) validate() Errors {
 	}
 	if c.Region.HowlerAfterS < 5 || c.Region.HowlerAfterS > 600 {
 		bad("region.howler_after_s", "%d is out of range 5…600", c.Region.HowlerAfterS)
+	}
+	if u := c.Provision.URL; u != "" {
+		if pu, err := url.Parse(strings.ReplaceAll(u, "{mac}", "0")); err != nil || pu.Scheme != "https" || pu.Host == "" {
+			bad("provision.url", "%q is not an https:// address", u)
+		}
+	}
+	if n := c.Provision.IntervalMin; n < 1 || n > 10080 {
+		bad("provision.interval_min", "%d is out of range 1…10080", n)
+	}
+	if k := c.Provision.SignatureKey; k != "" {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != 32 {
+			bad("provision.signature_key", "is not a base64 Ed25519 public key (32 bytes)")
+		}
+	}
+	if c.Syslog.Server != "" {
+		if err := checkHostPort(c.Syslog.Server, true); err != nil {
+			bad("syslog.server", "%v", err)
+		}
+	}
+	switch c.Syslog.Transport {
+	case "udp", "tcp":
+	default:
+		bad("syslog.transport", "%q is not one of udp, tcp", c.Syslog.Transport)
+	}
+	switch c.Syslog.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("syslog.level", "%q is not one of debug, info, warn, error", c.Syslog.Level)
 	}
 	exts := map[string]int{}
 	seen := map[int]int{}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tipring/tipring/firmware/capture"
 	"github.com/tipring/tipring/firmware/config"
 	"github.com/tipring/tipring/firmware/line"
 )
@@ -79,6 +80,19 @@ type maintView struct {
 	Restart      *form
 	Logs         bool
 	Reset        *form
+	Provision    *provisionView
+	ProvisionNow *form
+	Capture      *captureView
+	CaptureStart *form
+}
+
+// captureView is the state of the packet capture.
+type captureView struct {
+	capture.Status
+	Seconds  int    // how long a capture runs
+	Left     string // time left of the running capture
+	Size     string
+	Download bool
 }
 
 func (s *Server) maintView(fe fieldErrs, vals url.Values) maintView {
@@ -100,6 +114,24 @@ func (s *Server) maintView(fe fieldErrs, vals url.Values) maintView {
 		m.Restart = &form{Action: "/maintenance/restart", Submit: "Restart now", Sections: []section{{
 			Hint: "Calls in progress end; the lines register again within seconds."}}}
 	}
+	if s.o.ProvisionNow != nil {
+		m.Provision = s.provisionView()
+		if m.Provision != nil {
+			m.ProvisionNow = &form{Action: "/maintenance/provision", Submit: "Provision now", Sections: []section{{
+				Hint: "Fetches the configuration from the provisioning server at once; a file that fails a check changes nothing."}}}
+		}
+	}
+	if c := s.o.Capture; c != nil {
+		st := c.Status()
+		cv := &captureView{Status: st, Seconds: int(s.o.CaptureFor / time.Second), Download: st.Packets > 0,
+			Size: fmt.Sprintf("%.1f KiB of %d MiB", float64(st.Bytes)/1024, st.Max>>20)}
+		if st.Running {
+			cv.Left = st.Until.Sub(s.o.Now()).Round(time.Second).String()
+		}
+		m.Capture = cv
+		m.CaptureStart = &form{Action: "/maintenance/capture", Submit: fmt.Sprintf("Capture for %d s", cv.Seconds), Sections: []section{{
+			Hint: "Records the SIP messages and RTP/RTCP packets the gateway sends and receives into a .pcap file for Wireshark. SRTP stays encrypted; SIP over TLS is recorded decrypted, so the file shows the accounts' digest responses but no passwords."}}}
+	}
 	m.Reset = &form{Action: "/maintenance/reset", Submit: "Erase all settings", Danger: true, Sections: []section{{
 		Hint:   "Returns every setting to the factory defaults, keeping nothing: accounts, passwords, the admin password. The next visit sets a new admin password.",
 		Fields: []field{text(url.Values{}, fe, "confirm", "Type "+resetWord+" to confirm", "")},
@@ -112,6 +144,10 @@ func (s *Server) maintPage(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Query().Get("done") {
 	case "upload":
 		v.Notice = "The configuration was uploaded and is in force. A changed board or listen address takes effect after a restart."
+	case "provision":
+		v.Notice = "The configuration was fetched from the provisioning server."
+	case "capture":
+		v.Notice = "The capture is running; download it here when it is done, or at any time for what it holds so far."
 	}
 	s.render(w, r, http.StatusOK, "maintenance.html", v)
 }
@@ -253,4 +289,42 @@ func (s *Server) maintLogs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="tipring-log.txt"`)
 	w.Write(s.o.Logs())
+}
+
+func (s *Server) maintProvision(w http.ResponseWriter, r *http.Request) {
+	if s.o.ProvisionNow == nil {
+		http.Error(w, "this gateway has no provisioning", http.StatusNotFound)
+		return
+	}
+	s.log.Info("web: provisioning requested", "client", clientOf(r))
+	if err := s.o.ProvisionNow(r.Context()); err != nil {
+		s.maintFailed(w, r, http.StatusBadGateway, "Provisioning failed, nothing was changed: "+err.Error(), s.maintView(fieldErrs{}, nil))
+		return
+	}
+	http.Redirect(w, r, "/maintenance?done=provision", http.StatusSeeOther)
+}
+
+func (s *Server) maintCapture(w http.ResponseWriter, r *http.Request) {
+	if s.o.Capture == nil {
+		http.Error(w, "this gateway cannot capture packets", http.StatusNotFound)
+		return
+	}
+	if err := s.o.Capture.Start(s.o.CaptureFor); err != nil {
+		s.maintFailed(w, r, http.StatusConflict, err.Error(), s.maintView(fieldErrs{}, nil))
+		return
+	}
+	s.log.Info("web: packet capture started", "client", clientOf(r), "for", s.o.CaptureFor)
+	http.Redirect(w, r, "/maintenance?done=capture#capture", http.StatusSeeOther)
+}
+
+func (s *Server) maintCaptureFile(w http.ResponseWriter, r *http.Request) {
+	if s.o.Capture == nil {
+		http.Error(w, "this gateway cannot capture packets", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
+	w.Header().Set("Content-Disposition", `attachment; filename="tipring-`+s.o.Now().UTC().Format("20060102-150405")+`.pcap"`)
+	if err := s.o.Capture.WritePCAP(w); err != nil {
+		s.log.Warn("web: capture download", "err", err)
+	}
 }

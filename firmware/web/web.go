@@ -20,6 +20,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
@@ -35,9 +36,11 @@ import (
 
 	"github.com/tipring/tipring/board/sim"
 	"github.com/tipring/tipring/dsp"
+	"github.com/tipring/tipring/firmware/capture"
 	"github.com/tipring/tipring/firmware/config"
 	"github.com/tipring/tipring/firmware/line"
 	"github.com/tipring/tipring/firmware/passwd"
+	"github.com/tipring/tipring/firmware/provision"
 )
 
 //go:embed templates/*.html
@@ -73,6 +76,19 @@ type Options struct {
 	// each ("web https://192.0.2.7:443", "sip udp 0.0.0.0:5060"), for the
 	// status page. Nil shows the configured web.listen and sip.listen.
 	Listening func() []string
+	// Provision returns the state of provisioning, ok false when it is
+	// off; ProvisionNow fetches the configuration at once and returns
+	// the fetch's error. Nil hides them.
+	Provision    func() (st provision.Status, ok bool)
+	ProvisionNow func(ctx context.Context) error
+	// Capture is the SIP and media packet capture the maintenance page
+	// starts and offers for download; nil hides it.
+	Capture *capture.Capture
+	// CaptureFor is how long one capture runs; default 60 s.
+	CaptureFor time.Duration
+	// TimeSync tells whether the system clock is synchronised to network
+	// time, and how that is known (ClockSynced); nil hides it.
+	TimeSync func() (synced bool, how string)
 }
 
 // Server serves the web page and API.
@@ -97,6 +113,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Calls == nil {
 		o.Calls = func() []line.Record { return nil }
+	}
+	if o.CaptureFor <= 0 {
+		o.CaptureFor = 60 * time.Second
 	}
 	t, err := template.New("").Funcs(template.FuncMap{
 		"dbm0": func(v float64) string { return fmt.Sprintf("%.0f dBm0", v) },
@@ -133,6 +152,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /maintenance/restart", s.page(s.maintRestart))
 	mux.HandleFunc("POST /maintenance/reset", s.page(s.maintReset))
 	mux.HandleFunc("GET /maintenance/logs", s.page(s.maintLogs))
+	mux.HandleFunc("POST /maintenance/provision", s.page(s.maintProvision))
+	mux.HandleFunc("POST /maintenance/capture", s.page(s.maintCapture))
+	mux.HandleFunc("GET /maintenance/capture.pcap", s.page(s.maintCaptureFile))
 	mux.HandleFunc("GET /setup", s.setupForm)
 	mux.HandleFunc("POST /setup", s.setup)
 	mux.HandleFunc("GET /login", s.loginForm)
@@ -226,6 +248,51 @@ type view struct {
 	Lines      []line.Status
 	Phones     []phoneView
 	Authed     bool
+	Clock      *clockView
+	Provision  *provisionView
+}
+
+// clockView is the system clock as the status page shows it.
+type clockView struct {
+	Now    string
+	Synced bool
+	How    string
+}
+
+// provisionView is the state of provisioning as the pages show it.
+type provisionView struct {
+	URL, LastAttempt, LastSuccess, NextRun, LastError string
+	Changed                                           bool
+}
+
+func (s *Server) clockView() *clockView {
+	if s.o.TimeSync == nil {
+		return nil
+	}
+	synced, how := s.o.TimeSync()
+	return &clockView{Now: s.o.Now().UTC().Format("2006-01-02 15:04:05 UTC"), Synced: synced, How: how}
+}
+
+func (s *Server) provisionView() *provisionView {
+	if s.o.Provision == nil {
+		return nil
+	}
+	st, ok := s.o.Provision()
+	if !ok {
+		return nil
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	v := &provisionView{URL: st.URL, LastAttempt: when(st.LastAttempt), LastSuccess: when(st.LastSuccess),
+		NextRun: when(st.NextRun), LastError: st.LastError, Changed: st.Changed}
+	if st.NextRun.IsZero() {
+		v.NextRun = "soon"
+	}
+	return v
 }
 
 type phoneView struct {
@@ -249,7 +316,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 		v.Form.CSRF = tok
 	}
 	if m, ok := v.Page.(maintView); ok {
-		for _, f := range []*form{m.Download, m.Upload, m.Restart, m.Reset} {
+		for _, f := range []*form{m.Download, m.Upload, m.Restart, m.Reset, m.ProvisionNow, m.CaptureStart} {
 			if f != nil {
 				f.CSRF = tok
 			}
@@ -380,7 +447,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) snapshot() view {
-	v := view{Title: "Status", Nav: "Status", Board: s.o.Board, BoardError: s.o.BoardError, Uptime: time.Since(s.o.Started).Round(time.Second).String(), Lines: s.o.Lines(), Authed: true}
+	v := view{Title: "Status", Nav: "Status", Board: s.o.Board, BoardError: s.o.BoardError, Uptime: time.Since(s.o.Started).Round(time.Second).String(), Lines: s.o.Lines(), Authed: true,
+		Clock: s.clockView(), Provision: s.provisionView()}
 	if s.o.Listening != nil {
 		v.Listening = s.o.Listening()
 	} else {
