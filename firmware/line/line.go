@@ -259,6 +259,10 @@ type CallStatus struct {
 	Lost     int32   `json:"lost"`
 	Received uint64  `json:"packetsReceived"`
 	Sent     uint64  `json:"packetsSent"`
+	// SendIntervalP50MS is the median interval between RTP sends,
+	// SendJitterP99MS the 99th percentile of the deviation from it.
+	SendIntervalP50MS float64 `json:"sendIntervalP50Ms"`
+	SendJitterP99MS   float64 `json:"sendJitterP99Ms"`
 }
 
 // Status returns the line's current status.
@@ -273,6 +277,8 @@ func (l *Line) Status() Status {
 			c.Codec = m.Codec()
 			c.JitterMS = float64(s.Jitter) / float64(time.Millisecond)
 			c.Lost, c.Received, c.Sent = s.Lost, s.PacketsReceived, s.PacketsSent
+			c.SendIntervalP50MS = float64(s.SendInterval.Quantile(0.5)) / float64(time.Millisecond)
+			c.SendJitterP99MS = float64(s.SendInterval.Jitter(0.99, s.SendInterval.Quantile(0.5))) / float64(time.Millisecond)
 		}
 		st.Call = &c
 	}
