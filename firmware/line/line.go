@@ -99,6 +99,10 @@ type Config struct {
 	// DisplayName is shown on the other ports' phones for local calls.
 	DisplayName string
 	DTMF        DTMFMode
+	// FaxReinvite, when a fax or modem tone is heard in a SIP call,
+	// re-offers the call as G.711 pass-through (the codec in use alone,
+	// no events, no comfort noise, silence suppression off).
+	FaxReinvite bool
 	// Echo configures the line echo canceller, which runs during calls
 	// on what the phone sends; the zero value runs it with a 32 ms tail,
 	// non-linear processing and comfort noise.
