@@ -37,6 +37,9 @@ type Call interface {
 	// TransferTo to replace other's far end (attended transfer).
 	Transfer(ctx context.Context, target string) error
 	TransferTo(ctx context.Context, other Call) error
+	// PassThrough re-offers the call as voiceband data (fax or modem in
+	// G.711); a call with nothing to renegotiate does nothing.
+	PassThrough(ctx context.Context) error
 	// AcceptReferral places the call an EventReferral asks for.
 	AcceptReferral(ctx context.Context, r *call.Referral) (Call, error)
 	// Ringing names the ring cadence an incoming call asks for (from
@@ -61,6 +64,13 @@ type DigitMedia interface {
 	Media
 	SendDigit(digit byte, down bool) error
 	Digits() <-chan media.Digit
+}
+
+// PassThroughMedia is a Media that can carry voiceband data: a fixed
+// jitter buffer, no silence suppression.
+type PassThroughMedia interface {
+	Media
+	SetPassThrough(on bool)
 }
 
 // StatsMedia is a Media that reports RTP statistics.

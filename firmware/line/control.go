@@ -319,9 +319,13 @@ func (c *controller) dispatch(ev event) {
 	case evNetwork:
 		c.cfg.Network = ev.network
 	case evFax:
-		if c.active != nil && !c.active.fax {
-			c.active.fax = true
-			c.l.log.Info("fax or modem tone in the call: echo canceller off until it ends", "tone", ev.op, "number", c.active.number)
+		if lc := c.active; lc != nil && !lc.fax {
+			lc.fax = true
+			c.l.log.Info("fax or modem tone in the call: G.711 pass-through, echo canceller off until it ends", "tone", ev.op, "number", lc.number)
+			if c.cfg.FaxReinvite && lc.c != nil && !lc.local {
+				cl := lc.c
+				c.async(lc, "pass-through", cl.PassThrough)
+			}
 		}
 	case evConfig:
 		n := ev.config

@@ -340,6 +340,10 @@ func (e *localEnd) AcceptReferral(context.Context, *call.Referral) (Call, error)
 
 func (e *localEnd) Replaces() string { return "" }
 
+// PassThrough has nothing to do: a local call carries its frames as they
+// are.
+func (e *localEnd) PassThrough(context.Context) error { return nil }
+
 func (e *localEnd) Media() Media { return e }
 
 // WriteFrame sends what this side says to the other side(s); a page's

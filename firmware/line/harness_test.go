@@ -220,20 +220,21 @@ func (f *fakeCall) String() string {
 	return f.id + "[" + strings.Join(f.ops, ",") + "]"
 }
 
-func (f *fakeCall) ID() string                   { return f.id }
-func (f *fakeCall) Direction() call.Direction    { return f.dir }
-func (f *fakeCall) Remote() call.Party           { return f.remote }
-func (f *fakeCall) Events() <-chan call.Event    { return nil }
-func (f *fakeCall) Ring() error                  { return f.op("ring") }
-func (f *fakeCall) Answer(context.Context) error { return f.op("answer") }
-func (f *fakeCall) Reject(code int) error        { return f.op("reject " + strconv.Itoa(code)) }
-func (f *fakeCall) Redirect(target string) error { return f.op("redirect " + target) }
-func (f *fakeCall) Hangup(context.Context) error { return f.op("hangup") }
-func (f *fakeCall) Hold(context.Context) error   { return f.op("hold") }
-func (f *fakeCall) Resume(context.Context) error { return f.op("resume") }
-func (f *fakeCall) Ringing() string              { return f.ring }
-func (f *fakeCall) Replaces() string             { return f.replaces }
-func (f *fakeCall) Media() Media                 { return f.media }
+func (f *fakeCall) ID() string                        { return f.id }
+func (f *fakeCall) Direction() call.Direction         { return f.dir }
+func (f *fakeCall) Remote() call.Party                { return f.remote }
+func (f *fakeCall) Events() <-chan call.Event         { return nil }
+func (f *fakeCall) Ring() error                       { return f.op("ring") }
+func (f *fakeCall) Answer(context.Context) error      { return f.op("answer") }
+func (f *fakeCall) Reject(code int) error             { return f.op("reject " + strconv.Itoa(code)) }
+func (f *fakeCall) Redirect(target string) error      { return f.op("redirect " + target) }
+func (f *fakeCall) Hangup(context.Context) error      { return f.op("hangup") }
+func (f *fakeCall) PassThrough(context.Context) error { return f.op("passthrough") }
+func (f *fakeCall) Hold(context.Context) error        { return f.op("hold") }
+func (f *fakeCall) Resume(context.Context) error      { return f.op("resume") }
+func (f *fakeCall) Ringing() string                   { return f.ring }
+func (f *fakeCall) Replaces() string                  { return f.replaces }
+func (f *fakeCall) Media() Media                      { return f.media }
 func (f *fakeCall) SendDTMF(_ context.Context, d rune, _ time.Duration) error {
 	return f.op("info " + string(d))
 }

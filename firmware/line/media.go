@@ -229,6 +229,11 @@ func (m *mixer) callSide(p *plan) {
 		m.faxEvs = m.faxOut.Process(m.prevOut[:], m.faxEvs)
 		if len(m.faxEvs) > 0 {
 			m.faxMode = true
+			for i := range p.nlegs {
+				if pm, ok := p.legs[i].(PassThroughMedia); ok {
+					pm.SetPassThrough(true)
+				}
+			}
 			select {
 			case m.l.faxTones <- m.faxEvs[0].Tone:
 			default:

@@ -71,6 +71,8 @@ func (s *sipCall) Resume(ctx context.Context) error { return s.c.Resume(ctx) }
 func (s *sipCall) SendDTMF(ctx context.Context, digit rune, d time.Duration) error {
 	return s.c.SendDTMF(ctx, digit, d)
 }
+func (s *sipCall) PassThrough(ctx context.Context) error { return s.c.PassThrough(ctx) }
+
 func (s *sipCall) Transfer(ctx context.Context, target string) error {
 	return s.c.Transfer(ctx, target)
 }

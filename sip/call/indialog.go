@@ -272,6 +272,15 @@ func (c *Call) Hold(ctx context.Context) error { return c.setHold(ctx, sdp.HoldS
 // Resume takes the far end off hold: a re-INVITE offering sendrecv.
 func (c *Call) Resume(ctx context.Context) error { return c.setHold(ctx, sdp.NotHeld) }
 
+// PassThrough re-offers the call for voiceband data, once a fax or modem
+// tone has been heard in it: a re-INVITE offering only the codec in use,
+// without telephone-events or comfort noise and with silence suppression
+// off (sdp.Negotiator.SetPassThrough). The media's own pass-through (a
+// fixed jitter buffer) is the line's to set.
+func (c *Call) PassThrough(ctx context.Context) error {
+	return c.reofferRetrying(ctx, func() { c.neg.SetPassThrough(true) }, func() {})
+}
+
 // glareRetries bounds the re-INVITEs sent after 491 answers.
 const glareRetries = 3
 
@@ -287,8 +296,14 @@ func glareWait(owner bool) time.Duration {
 
 // setHold re-offers with hold state h, retrying after glare.
 func (c *Call) setHold(ctx context.Context, h sdp.Hold) error {
+	return c.reofferRetrying(ctx, func() { c.neg.SetHold(h) }, func() { c.localHold = h })
+}
+
+// reofferRetrying re-offers (see reoffer), retrying after glare (RFC 3261
+// §14.1).
+func (c *Call) reofferRetrying(ctx context.Context, prepare, commit func()) error {
 	for attempt := 0; ; attempt++ {
-		err := c.reoffer(ctx, func() { c.neg.SetHold(h) }, func() { c.localHold = h })
+		err := c.reoffer(ctx, prepare, commit)
 		if !errors.Is(err, errGlare) {
 			return err
 		}

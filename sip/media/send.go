@@ -83,8 +83,9 @@ type sendState struct {
 	cnAge      int // frames since the last CN packet
 	cnLevel    int // level of the last CN packet
 	cnBuf      [1 + cng.DefaultOrder]byte
-	cnSent     uint64
-	suppressed uint64 // frames not sent during silences
+	cnSent      uint64
+	suppressed  uint64 // frames not sent during silences
+	passThrough bool   // SetPassThrough: never suppress
 }
 
 func (t *sendState) apply(res *sdp.Result, law g711.Law, ptime int, keep bool, ctx *srtp.Context) error {
@@ -170,7 +171,7 @@ func (s *Session) WriteFrame(f *hal.Frame) error {
 		t.silent, t.hang = false, t.hangFrames
 		return nil
 	}
-	if t.vad && t.suppress(f) {
+	if t.vad && !t.passThrough && t.suppress(f) {
 		if t.cnAge == 0 {
 			// RFC 3389 §4: the CN packet carries the time it describes
 			// the noise from, without the marker bit.

@@ -335,6 +335,18 @@ func (s *Session) readLoop(c *net.UDPConn, isRTCP bool) {
 // on top of the jitter buffer's depth.
 const ConcealmentDelay = plc.Delay * time.Second / sdp.ClockRate
 
+// SetPassThrough switches the session to voiceband data (a fax or modem
+// call in G.711, ITU-T V.152): the jitter buffer's delay stops adapting,
+// and silence suppression stops, so that every frame is sent as it is.
+func (s *Session) SetPassThrough(on bool) {
+	s.jbMu.Lock()
+	s.jb.SetFixed(on)
+	s.jbMu.Unlock()
+	s.txMu.Lock()
+	s.tx.passThrough = on
+	s.txMu.Unlock()
+}
+
 // ReadFrame fills f with the next 20 ms of received audio. It does not
 // block on the network. A frame that did not arrive in time is concealed
 // after G.711 Appendix I (package plc); while the peer is silent and has

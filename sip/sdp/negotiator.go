@@ -84,7 +84,15 @@ type Negotiator struct {
 	slots   []slot
 	pending *pendingOffer
 	result  *Result
+	// passThrough: offers are for voiceband data (SetPassThrough)
+	passThrough bool
 }
+
+// SetPassThrough makes the next offers ask for voiceband data (a fax or
+// modem call in G.711, ITU-T V.152 without its VBD attributes, which few
+// peers know): the codec in use alone, no telephone-events and no comfort
+// noise, and silence suppression off (RFC 3108 a=silenceSupp).
+func (n *Negotiator) SetPassThrough(on bool) { n.passThrough = on }
 
 // slot is one m= line of the last completed exchange. RFC 3264 §8 requires
 // a re-offer to keep every one, in order; those we do not use stay at port
@@ -191,17 +199,27 @@ func (n *Negotiator) offerAudio() (*Media, []sdes.Crypto, error) {
 	if n.cfg.SRTP == SRTPRequired {
 		m.Proto = "RTP/SAVP"
 	}
-	for _, c := range n.cfg.Codecs {
+	codecs := n.cfg.Codecs
+	if n.passThrough {
+		codecs = codecs[:1]
+		if n.result != nil {
+			codecs = []Codec{n.result.Codec}
+		}
+	}
+	for _, c := range codecs {
 		pt := strconv.Itoa(int(c))
 		m.Formats = append(m.Formats, pt)
 		m.Attributes = append(m.Attributes, Attribute{"rtpmap", pt + " " + c.Name() + "/8000"})
 	}
-	if n.cfg.ComfortNoise {
+	if n.passThrough {
+		m.Attributes = append(m.Attributes, Attribute{"silenceSupp", "off - - - -"})
+	}
+	if n.cfg.ComfortNoise && !n.passThrough {
 		pt := strconv.Itoa(ComfortNoisePayloadType)
 		m.Formats = append(m.Formats, pt)
 		m.Attributes = append(m.Attributes, Attribute{"rtpmap", pt + " " + comfortNoise + "/8000"})
 	}
-	if n.cfg.DTMF == DTMFRFC4733 {
+	if n.cfg.DTMF == DTMFRFC4733 && !n.passThrough {
 		pt := strconv.Itoa(int(n.cfg.DTMFPayloadType))
 		m.Formats = append(m.Formats, pt)
 		m.Attributes = append(m.Attributes,

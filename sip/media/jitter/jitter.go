@@ -140,6 +140,7 @@ type Buffer struct {
 	drained bool   // the buffer ran dry and has not refilled
 
 	target      int32 // current target delay, samples
+	fixed       bool  // SetFixed: the delay no longer adapts
 	jit         int32 // jitter estimate ×16, samples
 	transit     int32
 	haveTransit bool
@@ -296,6 +297,18 @@ func (b *Buffer) restart(end uint32) {
 	b.winFrames, b.winMin = 0, 0
 }
 
+// SetFixed stops (or restarts) the adaptation of the delay, for a call
+// that carries fax or modem signals in G.711 (ITU-T V.152's voiceband
+// data): a modem tolerates a steady delay, not one that changes under it.
+// Fixing raises the delay to at least 60 ms first, since it can no longer
+// grow when the network's jitter does.
+func (b *Buffer) SetFixed(on bool) {
+	if on && !b.fixed {
+		b.target = min(max(b.target, 3*FrameSamples), b.max)
+	}
+	b.fixed = on
+}
+
 // estimate runs the interarrival jitter filter of RFC 3550 §6.4.1 and
 // moves the target: up at once, down slowly.
 func (b *Buffer) estimate(ts, arrival uint32, n int32) {
@@ -312,6 +325,9 @@ func (b *Buffer) estimate(ts, arrival uint32, n int32) {
 	}
 	b.transit, b.haveTransit = transit, true
 
+	if b.fixed {
+		return // the estimate goes on for the statistics; the target stays
+	}
 	base := max(b.min, FrameSamples+n-gcd(n, FrameSamples))
 	want := min(max(base+3*(b.jit>>4), b.min), b.max)
 	if want > b.target {
@@ -408,6 +424,9 @@ func (b *Buffer) ReadMissing(f *[FrameSamples]int16) (missing int, playing bool)
 // shrink watches the depth over a window and drops a frame of audio when
 // the buffer holds more than the target needs.
 func (b *Buffer) shrink(depth int32) {
+	if b.fixed {
+		return // dropping audio would corrupt a modem's signal
+	}
 	if b.winFrames == 0 || depth < b.winMin {
 		b.winMin = depth
 	}

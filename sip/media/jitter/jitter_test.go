@@ -347,3 +347,32 @@ func BenchmarkPutRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
 }
+
+// ITU-T V.152 §7 voiceband data: with the delay fixed, a buffer that grew
+// for jittery packets neither shrinks when the jitter stops (which would
+// drop audio from under a modem) nor drops a single sample: the stream
+// plays on contiguous.
+func TestV152FixedDelayForVoicebandData(t *testing.T) {
+	b := newBuffer(t, Config{})
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := stream(0, 1500, 160, func(i int) uint32 {
+		if i < 500 {
+			return uint32(rng.IntN(800))
+		}
+		return 0
+	})
+	sim(b, p[:500], 0, 500)
+	b.SetFixed(true)
+	fixed := b.Stats()
+	out := sim(b, p[500:], 500*160, 1000)
+	after := b.Stats()
+	if after.Target != fixed.Target || after.Shrunk != fixed.Shrunk {
+		t.Fatalf("target %v → %v, shrunk %d → %d: the delay moved while fixed", fixed.Target, after.Target, fixed.Shrunk, after.Shrunk)
+	}
+	if fixed.Target < 60*time.Millisecond {
+		t.Fatalf("fixed at %v, want at least 60 ms", fixed.Target)
+	}
+	if _, ok := contiguous(out[2000:], len(out)-4000); !ok {
+		t.Fatal("audio not contiguous while fixed")
+	}
+}
