@@ -72,17 +72,17 @@ type sendState struct {
 	prevSend time.Time
 
 	// Silence suppression with comfort noise (Config.VAD, RFC 3389).
-	cn         bool  // CN negotiated
-	cnPT       uint8 // its payload type
-	vad        bool  // suppressing: Config.VAD and cn
-	vadEnergy  int64 // frame energy (sum of squares) under which a frame is quiet
-	hangFrames int   // Config.VADHangover in frames
-	hang       int   // quiet frames still to send before a silence
-	silent     bool  // in a silence: audio is not sent
-	cnEnc      *cng.Encoder
-	cnAge      int // frames since the last CN packet
-	cnLevel    int // level of the last CN packet
-	cnBuf      [1 + cng.DefaultOrder]byte
+	cn          bool  // CN negotiated
+	cnPT        uint8 // its payload type
+	vad         bool  // suppressing: Config.VAD and cn
+	vadEnergy   int64 // frame energy (sum of squares) under which a frame is quiet
+	hangFrames  int   // Config.VADHangover in frames
+	hang        int   // quiet frames still to send before a silence
+	silent      bool  // in a silence: audio is not sent
+	cnEnc       *cng.Encoder
+	cnAge       int // frames since the last CN packet
+	cnLevel     int // level of the last CN packet
+	cnBuf       [1 + cng.DefaultOrder]byte
 	cnSent      uint64
 	suppressed  uint64 // frames not sent during silences
 	passThrough bool   // SetPassThrough: never suppress
