@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
@@ -34,6 +35,10 @@ import (
 	"github.com/tipring/tipring/hal/hook"
 )
 
+// webLoginDelay, when set, replaces the web page's 1 s wait after a first
+// wrong password (which doubles with each further one): tests shorten it.
+var webLoginDelay time.Duration
+
 // gateway is a running Tipring: the board, one call control per port, and
 // the web listener.
 type gateway struct {
@@ -63,6 +68,9 @@ type gateway struct {
 
 	ln  net.Listener
 	srv *http.Server
+	// webCert is the page's HTTPS certificate (web-cert.pem and
+	// web-key.pem next to the configuration), replaceable while serving.
+	webCert *web.WebCert
 
 	// capture records SIP and media packets for the maintenance page;
 	// its Tap is in every SIP agent and media session from the start.
@@ -75,6 +83,7 @@ type gateway struct {
 	provErr    error              // why provisioning could not start
 	provCancel context.CancelFunc
 	provWG     sync.WaitGroup
+	provCA     []byte // provision.ca_file's content when the fetcher started
 
 	wg          sync.WaitGroup // the web server
 	lineWG      sync.WaitGroup // the lines
@@ -90,7 +99,8 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	}
 	g := &gateway{store: config.NewStore(cfgPath, cfg), log: log, started: time.Now(), ring: ring, cfgPath: cfgPath,
 		applied: cfg, applyCh: make(chan struct{}, 1), restart: make(chan struct{}, 1),
-		capture: capture.New(0, 0), tee: tee}
+		capture: capture.New(0, 0), tee: tee,
+		webCert: web.NewWebCert(filepath.Join(filepath.Dir(cfgPath), "web-cert.pem"), filepath.Join(filepath.Dir(cfgPath), "web-key.pem"))}
 	g.applySyslog(cfg)
 	if !slices.Contains(board.Names(), cfg.Board.Name) {
 		return nil, fmt.Errorf("%s: board.name: board %q is unknown; known boards: %s", cfgPath, cfg.Board.Name, strings.Join(board.Names(), ", "))
@@ -204,7 +214,7 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	g.startProvision(lineCtx, cfg)
 	if !isLoopback(g.ln.Addr()) {
 		// Off the loopback interface the page is HTTPS only.
-		if err := g.serveTLS(cfgPath); err != nil {
+		if err := g.serveTLS(); err != nil {
 			g.abort()
 			return nil, err
 		}
@@ -332,8 +342,10 @@ func (g *gateway) routes() (http.Handler, error) {
 			}
 			return f.Fetch(ctx)
 		},
-		Capture:  g.capture,
-		TimeSync: web.ClockSynced,
+		Capture:    g.capture,
+		TimeSync:   web.ClockSynced,
+		WebCert:    g.webCert,
+		LoginDelay: webLoginDelay,
 	})
 	if err != nil {
 		return nil, err
@@ -427,7 +439,7 @@ func (g *gateway) apply(ctx context.Context) {
 	if old.Syslog != cur.Syslog {
 		g.applySyslog(cur)
 	}
-	if old.Provision != cur.Provision {
+	if old.Provision != cur.Provision || g.provisionCAChanged(cur) {
 		g.stopProvision()
 		g.startProvision(ctx, cur)
 	}
@@ -452,7 +464,7 @@ func (g *gateway) apply(ctx context.Context) {
 	if stack == nil && !failed && sipSame(old.SIP, cur.SIP) && (cur.SIP.Registrar == "" || len(cur.Lines) == 0) {
 		return // still nothing to register
 	}
-	if stack == nil || !sipSame(old.SIP, cur.SIP) {
+	if stack == nil || !sipSame(old.SIP, cur.SIP) || stack.caChanged(g.cfgPath) {
 		stack.close(ctx)
 		next, err := startSIP(ctx, cur, g.cfgPath, g.log, g.capture.Tap)
 		if err != nil {
@@ -494,7 +506,7 @@ func sipSame(a, b config.SIP) bool {
 		a.BackupRegistrar == b.BackupRegistrar && a.OutboundProxy == b.OutboundProxy && a.Domain == b.Domain &&
 		a.Transport == b.Transport && a.CAFile == b.CAFile && a.SRTP == b.SRTP && a.DTMF == b.DTMF &&
 		a.PtimeMS == b.PtimeMS && a.RTPPortMin == b.RTPPortMin && a.RTPPortMax == b.RTPPortMax &&
-		a.RegisterExpires == b.RegisterExpires && a.MWI == b.MWI
+		a.RegisterExpires == b.RegisterExpires && a.MWI == b.MWI && a.KeepaliveS == b.KeepaliveS
 }
 
 func isLoopback(a net.Addr) bool {
@@ -508,8 +520,7 @@ func isLoopback(a net.Addr) bool {
 
 // serveTLS wraps the listener in TLS with the certificate kept next to the
 // configuration file, made on first boot.
-func (g *gateway) serveTLS(cfgPath string) error {
-	dir := filepath.Dir(cfgPath)
+func (g *gateway) serveTLS() error {
 	host, _ := os.Hostname()
 	var names []string
 	if host != "" {
@@ -523,11 +534,15 @@ func (g *gateway) serveTLS(cfgPath string) error {
 			}
 		}
 	}
-	cert, err := web.LoadOrCreateCert(filepath.Join(dir, "web-cert.pem"), filepath.Join(dir, "web-key.pem"), names, ips)
-	if err != nil {
-		return err
+	if err := g.webCert.Load(names, ips); err != nil {
+		if _, cerr := g.webCert.GetCertificate(nil); cerr != nil {
+			return err
+		}
+		g.log.Error("web certificate: upload a good one on the maintenance page", "err", err)
 	}
-	g.ln = tls.NewListener(g.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	// Every handshake asks for the certificate in use, so that one
+	// uploaded on the maintenance page serves the next connection.
+	g.ln = tls.NewListener(g.ln, &tls.Config{GetCertificate: g.webCert.GetCertificate, MinVersion: tls.VersionTLS12})
 	g.secure = true
 	return nil
 }
@@ -566,12 +581,9 @@ func (g *gateway) startProvision(ctx context.Context, c config.Config) {
 	pc := provision.Config{URL: p.URL, Interval: time.Duration(p.IntervalMin) * time.Minute, Store: g.store,
 		MAC: os.Getenv("TIPRING_PROVISION_MAC"), Logger: g.log}
 	var err error
+	var pem []byte
 	if p.CAFile != "" {
-		path := p.CAFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(filepath.Dir(g.cfgPath), path)
-		}
-		var pem []byte
+		path := cfgFile(g.cfgPath, p.CAFile)
 		if pem, err = os.ReadFile(path); err == nil {
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
@@ -593,7 +605,7 @@ func (g *gateway) startProvision(ctx context.Context, c config.Config) {
 	}
 	g.provMu.Lock()
 	defer g.provMu.Unlock()
-	g.prov, g.provErr = f, err
+	g.prov, g.provErr, g.provCA = f, err, pem
 	if err != nil {
 		g.log.Error("provisioning off", "err", err)
 		return
@@ -603,11 +615,24 @@ func (g *gateway) startProvision(ctx context.Context, c config.Config) {
 	g.provWG.Go(func() { f.Run(pctx) })
 }
 
+// provisionCAChanged tells whether provision.ca_file holds other
+// certificates than when the fetcher started: a new CA uploaded under the
+// same name.
+func (g *gateway) provisionCAChanged(c config.Config) bool {
+	if c.Provision.URL == "" || c.Provision.CAFile == "" {
+		return false
+	}
+	now, _ := os.ReadFile(cfgFile(g.cfgPath, c.Provision.CAFile))
+	g.provMu.Lock()
+	defer g.provMu.Unlock()
+	return !bytes.Equal(now, g.provCA)
+}
+
 // stopProvision stops the fetcher, if any, and waits for it.
 func (g *gateway) stopProvision() {
 	g.provMu.Lock()
 	cancel := g.provCancel
-	g.prov, g.provErr, g.provCancel = nil, nil, nil
+	g.prov, g.provErr, g.provCancel, g.provCA = nil, nil, nil, nil
 	g.provMu.Unlock()
 	if cancel != nil {
 		cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -36,6 +37,7 @@ type sipStack struct {
 	router *call.Router
 	mwi    *mwi.Manager
 	sip    config.SIP // the settings the stack was started with
+	caPEM  []byte     // the content of sip.ca_file when it started
 	domain string
 	proxy  string
 	outbnd bool
@@ -69,22 +71,21 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 	}
 	dir := filepath.Dir(cfgPath)
 	clientTLS := &tls.Config{MinVersion: tls.VersionTLS12}
+	var caPEM []byte
 	if cfg.SIP.CAFile != "" {
-		p := cfg.SIP.CAFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		pem, err := os.ReadFile(p)
-		if err != nil {
+		p := cfgFile(cfgPath, cfg.SIP.CAFile)
+		var err error
+		if caPEM, err = os.ReadFile(p); err != nil {
 			return nil, fmt.Errorf("sip.ca_file: %w", err)
 		}
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
+		if !pool.AppendCertsFromPEM(caPEM) {
 			return nil, fmt.Errorf("sip.ca_file: %s holds no PEM certificate", p)
 		}
 		clientTLS.RootCAs = pool
 	}
-	acfg := ua.AgentConfig{ListenAddr: cfg.SIP.Listen, TLS: clientTLS, Logger: log, UserAgent: "Tipring/" + version, Tap: tap}
+	acfg := ua.AgentConfig{ListenAddr: cfg.SIP.Listen, TLS: clientTLS, Logger: log, UserAgent: "Tipring/" + version, Tap: tap,
+		Keepalive: keepalive(cfg.SIP.KeepaliveS)}
 	if cfg.SIP.Transport == "tls" {
 		// Calls may arrive on a new TLS connection; the agent answers with a
 		// certificate of its own, made on first boot like the web page's.
@@ -108,7 +109,7 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	s := &sipStack{agent: agent, router: call.NewRouter(agent, log), mwi: mwi.NewManager(agent, log), sip: cfg.SIP,
-		sdp: sdpCfg, log: log, lines: map[int]*sipLine{}}
+		caPEM: caPEM, sdp: sdpCfg, log: log, lines: map[int]*sipLine{}}
 	s.sip.Codecs = append([]string(nil), cfg.SIP.Codecs...)
 	s.domain = cfg.SIP.Domain
 	if s.domain == "" {
@@ -133,6 +134,34 @@ func startSIP(ctx context.Context, cfg config.Config, cfgPath string, log *slog.
 		}
 	}
 	return s, nil
+}
+
+// keepalive is the agent's keep-alive interval for sip.keepalive_s: 0
+// turns keep-alives off, which the agent spells as a negative interval.
+func keepalive(s int) time.Duration {
+	if s == 0 {
+		return -1
+	}
+	return time.Duration(s) * time.Second
+}
+
+// cfgFile resolves a file named in the configuration: relative names are
+// next to the configuration file.
+func cfgFile(cfgPath, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(cfgPath), name)
+}
+
+// caChanged tells whether sip.ca_file now holds other certificates than
+// when the stack started: an upload of a new CA under the same name.
+func (s *sipStack) caChanged(cfgPath string) bool {
+	if s == nil || s.sip.CAFile == "" {
+		return false
+	}
+	now, err := os.ReadFile(cfgFile(cfgPath, s.sip.CAFile))
+	return err != nil || !bytes.Equal(now, s.caPEM)
 }
 
 // startLine registers one account and attaches its calls and mailbox.
@@ -302,7 +331,8 @@ func lineConfig(cfg config.Config, port hal.Port, country *tone.Country) (line.C
 		}
 	}
 	lcfg := line.Config{Port: port, Country: country, Extension: lc.Ext(), DisplayName: lc.DisplayName,
-		HowlerAfter: time.Duration(cfg.Region.HowlerAfterS) * time.Second, Features: features(lc)}
+		HowlerAfter: time.Duration(cfg.Region.HowlerAfterS) * time.Second, Features: features(lc),
+		FaxReinvite: cfg.SIP.FaxReinvite}
 	if lcfg.DisplayName == "" {
 		lcfg.DisplayName = fmt.Sprintf("Port %d", port.Number)
 	}

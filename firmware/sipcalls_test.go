@@ -20,6 +20,13 @@ import (
 // 1002 and 1003, and waits until all three are registered.
 func sipGateway(t *testing.T, extra string) *gateway {
 	t.Helper()
+	g, _ := sipGatewayServer(t, extra)
+	return g
+}
+
+// sipGatewayServer is sipGateway, also returning the Kamailio.
+func sipGatewayServer(t *testing.T, extra string) (*gateway, *kamailiotest.Server) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end with Kamailio: native run only")
 	}
@@ -78,7 +85,7 @@ display_name = "GARAGE"
 			st = g.lineStatus()[st.Port-1]
 		}
 	}
-	return g
+	return g, srv
 }
 
 // placeCall makes port from call the number and port to answer; it returns
@@ -351,5 +358,47 @@ func TestSIPMessageWaitingEndToEnd(t *testing.T) {
 	runs := cadence(x)
 	if len(runs) < 4 {
 		t.Errorf("dial tone does not stutter: cadence %v", runs)
+	}
+}
+
+// A fax machine on port 1 calls port 2: its calling tone (CNG, 1100 Hz,
+// 0.5 s on, 3 s off, T.30) is heard by both lines, which switch the call
+// to voiceband data: a re-INVITE offering the codec in use alone with
+// silence suppression off (V.152, RFC 3108), no echo canceller, a fixed
+// jitter buffer. The tone reaches port 2 at its level.
+func TestSIPFaxPassThroughEndToEnd(t *testing.T) {
+	g, srv := sipGatewayServer(t, "")
+	placeCall(t, g, 1, 2, "1002")
+	cng := make([]int16, 0, 8000*4)
+	for range 2 {
+		cng = append(cng, toneSamples(1100, -10, 500*time.Millisecond)...)
+		cng = append(cng, make([]int16, 8000*3)...)
+	}
+	t0 := time.Now()
+	say(t, g, 1, cng)
+	deadline := time.Now().Add(8 * time.Second)
+	for {
+		s1, s2 := g.lines[0].Status().Call, g.lines[1].Status().Call
+		if s1 != nil && s2 != nil && s1.Fax && s2.Fax {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pass-through: port 1 %+v, port 2 %+v", s1, s2)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The second burst (3.5 s to 4 s), after the switch, at its level.
+	time.Sleep(time.Until(t0.Add(4300 * time.Millisecond)))
+	x := heard(t, g, 2, 4000)
+	if i := onRun(x, 450*time.Millisecond); i < 0 {
+		t.Fatal("port 2 did not hear the second CNG burst whole")
+	} else if lvl := dsptest.Level(x[i+400:i+3600], 1100); math.Abs(lvl+10) > 1 {
+		t.Errorf("CNG reaches port 2 at %.2f dBm0, want −10 ± 1", lvl)
+	}
+	if !srv.WaitLog("WITHINDLG INVITE", 5*time.Second) {
+		t.Error("no re-INVITE passed Kamailio")
+	}
+	if st := g.lines[1].Status().Call; st == nil || st.State != "active" {
+		t.Errorf("the call did not survive the switch: %+v", st)
 	}
 }

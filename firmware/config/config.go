@@ -109,6 +109,13 @@ type SIP struct {
 	RTPPortMax      int      `toml:"rtp_port_max"`
 	RegisterExpires int      `toml:"register_expires_s"` // binding lifetime asked for
 	MWI             bool     `toml:"mwi_subscribe"`      // SUBSCRIBE to message-summary for each line
+	// KeepaliveS is the interval of the CRLF keep-alives (RFC 5626) on
+	// TCP and TLS connections to the server, which keep NAT bindings
+	// open and find a dead connection: 10…600 seconds, 0 turns them off.
+	KeepaliveS int `toml:"keepalive_s"`
+	// FaxReinvite re-offers a call as plain G.711 pass-through when a fax
+	// or modem tone is heard on it.
+	FaxReinvite bool `toml:"fax_reinvite"`
 }
 
 // Region holds the country-dependent behaviour of the lines.
@@ -220,7 +227,8 @@ func Default() Config {
 		Board:   Board{Name: "sim", Ports: 2},
 		Web:     Web{Listen: "127.0.0.1:8080"},
 		SIP: SIP{Listen: "127.0.0.1:5060", Transport: "tls", SRTP: "optional", Codecs: []string{"pcmu", "pcma"},
-			DTMF: "rfc4733", PtimeMS: 20, RTPPortMin: 16384, RTPPortMax: 32767, RegisterExpires: 3600, MWI: true},
+			DTMF: "rfc4733", PtimeMS: 20, RTPPortMin: 16384, RTPPortMax: 32767, RegisterExpires: 3600, MWI: true,
+			KeepaliveS: 30, FaxReinvite: true},
 		Region:    Region{Country: "us", FlashMinMS: 100, FlashMaxMS: 1000, HowlerAfterS: 30},
 		Provision: Provision{IntervalMin: 60},
 		Syslog:    Syslog{Transport: "udp", Level: "info"},
@@ -431,6 +439,9 @@ func (c *Config) validate() Errors {
 	}
 	if e := c.SIP.RegisterExpires; e < 60 || e > 86400 {
 		bad("sip.register_expires_s", "%d is out of range 60…86400", e)
+	}
+	if k := c.SIP.KeepaliveS; k != 0 && (k < 10 || k > 600) {
+		bad("sip.keepalive_s", "%d is not 0 (off) or 10…600", k)
 	}
 	if _, err := tone.Lookup(c.Region.Country); err != nil {
 		bad("region.country", "%v", err)

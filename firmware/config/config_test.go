@@ -53,8 +53,14 @@ func TestDefaultsFillGaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Board.Ports != 2 || c.Web.Listen != "127.0.0.1:8080" || c.Region.Country != "us" || c.SIP.Transport != "tls" {
+	if c.Board.Ports != 2 || c.Web.Listen != "127.0.0.1:8080" || c.Region.Country != "us" || c.SIP.Transport != "tls" ||
+		c.SIP.KeepaliveS != 30 || !c.SIP.FaxReinvite {
 		t.Fatalf("defaults not applied: %+v", c)
+	}
+	// The keep-alives and the fax re-INVITE turn off by key.
+	c, err = Parse("off.toml", []byte("[board]\nname = \"sim\"\n[sip]\nkeepalive_s = 0\nfax_reinvite = false\n"))
+	if err != nil || c.SIP.KeepaliveS != 0 || c.SIP.FaxReinvite {
+		t.Fatalf("keepalive_s = 0, fax_reinvite = false: %+v, %v", c.SIP, err)
 	}
 }
 
@@ -75,6 +81,7 @@ func TestErrorsNameFileLineKey(t *testing.T) {
 		{"bad hash", `listen = "127.0.0.1:8080"|listen = "127.0.0.1:8080"` + "\nadmin_password_hash = \"hunter2\"", "x.toml:8: web.admin_password_hash: is not a hash"},
 		{"bad country", `country = "de"|country = "xx"`, `x.toml:16: region.country: `},
 		{"syntax", `country = "de"|country = "de`, "x.toml:16: "},
+		{"keepalive too short", `transport = "tls"|transport = "tls"` + "\nkeepalive_s = 5", "x.toml:13: sip.keepalive_s: 5 is not 0 (off) or 10…600"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := good

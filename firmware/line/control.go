@@ -336,6 +336,7 @@ func (c *controller) dispatch(ev event) {
 			c.cfg.DigitMap = n.DigitMap
 		}
 		c.cfg.CallerID, c.cfg.CallerIDOptions, c.cfg.DTMF = n.CallerID, n.CallerIDOptions, n.DTMF
+		c.cfg.FaxReinvite = n.FaxReinvite
 		if n.HowlerAfter > 0 {
 			c.cfg.HowlerAfter = n.HowlerAfter
 		}

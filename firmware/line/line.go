@@ -318,7 +318,7 @@ func (l *Line) SetNetwork(n Network) {
 
 // Reconfigure applies a changed configuration to the running line: its
 // Country, CallerID, CallerIDOptions, DigitMap, Extension, DisplayName,
-// DTMF, HowlerAfter and Features. The other fields of cfg are ignored.
+// DTMF, FaxReinvite, HowlerAfter and Features. The other fields of cfg are ignored.
 // A number being dialed finishes with the old digit map.
 func (l *Line) Reconfigure(cfg Config) {
 	l.post(event{kind: evConfig, config: &cfg})

@@ -581,3 +581,33 @@ func TestPrivateCallerID(t *testing.T) {
 		}
 	}
 }
+
+// A fax tone in a SIP call re-offers it as pass-through when the line is
+// set so (a running line takes the setting from Reconfigure), and never
+// for a local call.
+func TestFaxReinvite(t *testing.T) {
+	h := newHarness(t, nil)
+	h.hook("off")
+	h.dial("911")
+	a := h.net.last(t)
+	h.answered(a)
+	h.c.handle(event{kind: evFax, op: "CNG"})
+	if a.did("passthrough") {
+		t.Fatal("re-offered with FaxReinvite off")
+	}
+	if st := h.l.Status(); st.Call == nil || !st.Call.Fax {
+		t.Fatalf("status %+v", st.Call)
+	}
+	h = newHarness(t, nil)
+	cfg := h.l.cfg
+	cfg.FaxReinvite = true
+	h.c.handle(event{kind: evConfig, config: &cfg})
+	h.hook("off")
+	h.dial("911")
+	a = h.net.last(t)
+	h.answered(a)
+	h.c.handle(event{kind: evFax, op: "CED"})
+	if !a.did("passthrough") {
+		t.Fatalf("no pass-through re-offer: %v", a)
+	}
+}

@@ -95,12 +95,14 @@ func (s *sessions) clear() {
 }
 
 // limiter slows down password guessing per client address: after the n-th
-// consecutive failure the client must wait firstDelay·2^(n−1), at most
-// maxDelay, before its next attempt is even checked.
+// consecutive failure the client must wait first·2^(n−1) (first is
+// firstDelay unless Options.LoginDelay says otherwise), at most maxDelay,
+// before its next attempt is even checked.
 type limiter struct {
-	mu  sync.Mutex
-	m   map[string]*failures
-	now func() time.Time
+	mu    sync.Mutex
+	m     map[string]*failures
+	now   func() time.Time
+	first time.Duration
 }
 
 type failures struct {
@@ -108,8 +110,11 @@ type failures struct {
 	until time.Time
 }
 
-func newLimiter(now func() time.Time) *limiter {
-	return &limiter{m: map[string]*failures{}, now: now}
+func newLimiter(now func() time.Time, first time.Duration) *limiter {
+	if first <= 0 {
+		first = firstDelay
+	}
+	return &limiter{m: map[string]*failures{}, now: now, first: first}
 }
 
 // wait returns how long client must still wait, or 0.
@@ -147,7 +152,7 @@ func (l *limiter) fail(client string) time.Duration {
 		l.m[client] = f
 	}
 	f.n++
-	d := firstDelay << min(f.n-1, 20)
+	d := l.first << min(f.n-1, 20)
 	if d > maxDelay || d <= 0 {
 		d = maxDelay
 	}

@@ -65,10 +65,10 @@ func (fe fieldErrs) add(name, format string, a ...any) {
 // errInvalid stops a Store.Update whose form had problems.
 var errInvalid = errors.New("the form has problems")
 
-// takeConfigErrors moves the validation errors whose key starts with prefix
-// (e.g. "sip.", "line[2].") to the field they name, and returns the rest as
-// one message for the top of the page.
-func (fe fieldErrs) takeConfigErrors(err error, prefix string) string {
+// takeConfigErrors moves the validation errors whose key starts with one of
+// the prefixes (e.g. "sip.", "line[2].") to the field they name, and
+// returns the rest as one message for the top of the page.
+func (fe fieldErrs) takeConfigErrors(err error, prefixes ...string) string {
 	var errs config.Errors
 	if !errors.As(err, &errs) {
 		if err != nil {
@@ -77,12 +77,15 @@ func (fe fieldErrs) takeConfigErrors(err error, prefix string) string {
 		return ""
 	}
 	var rest []string
+next:
 	for _, e := range errs {
-		if name, ok := strings.CutPrefix(e.Key, prefix); ok && !strings.Contains(name, ".") {
-			if _, dup := fe[name]; !dup {
-				fe[name] = name + ": " + e.Msg
+		for _, prefix := range prefixes {
+			if name, ok := strings.CutPrefix(e.Key, prefix); ok && !strings.Contains(name, ".") {
+				if _, dup := fe[name]; !dup {
+					fe[name] = name + ": " + e.Msg
+				}
+				continue next
 			}
-			continue
 		}
 		rest = append(rest, e.Key+": "+e.Msg)
 	}

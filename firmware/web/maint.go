@@ -84,6 +84,7 @@ type maintView struct {
 	ProvisionNow *form
 	Capture      *captureView
 	CaptureStart *form
+	Cert         *form // the HTTPS certificate upload; nil without Options.WebCert
 }
 
 // captureView is the state of the packet capture.
@@ -132,6 +133,9 @@ func (s *Server) maintView(fe fieldErrs, vals url.Values) maintView {
 		m.CaptureStart = &form{Action: "/maintenance/capture", Submit: fmt.Sprintf("Capture for %d s", cv.Seconds), Sections: []section{{
 			Hint: "Records the SIP messages and RTP/RTCP packets the gateway sends and receives into a .pcap file for Wireshark. SRTP stays encrypted; SIP over TLS is recorded decrypted, so the file shows the accounts' digest responses but no passwords."}}}
 	}
+	if wc := s.o.WebCert; wc != nil {
+		m.Cert = s.certForm(wc, fe)
+	}
 	m.Reset = &form{Action: "/maintenance/reset", Submit: "Erase all settings", Danger: true, Sections: []section{{
 		Hint:   "Returns every setting to the factory defaults, keeping nothing: accounts, passwords, the admin password. The next visit sets a new admin password.",
 		Fields: []field{text(url.Values{}, fe, "confirm", "Type "+resetWord+" to confirm", "")},
@@ -148,6 +152,11 @@ func (s *Server) maintPage(w http.ResponseWriter, r *http.Request) {
 		v.Notice = "The configuration was fetched from the provisioning server."
 	case "capture":
 		v.Notice = "The capture is running; download it here when it is done, or at any time for what it holds so far."
+	case "certificate":
+		v.Notice = "The certificate is saved and in use for new connections: reload the page to see it."
+		if !s.o.Secure {
+			v.Notice = "The certificate is saved. This page is served over plain HTTP on the loopback address; the certificate is used when the page listens on a network address, over HTTPS."
+		}
 	}
 	s.render(w, r, http.StatusOK, "maintenance.html", v)
 }
@@ -274,7 +283,9 @@ func (s *Server) maintReset(w http.ResponseWriter, r *http.Request) {
 		s.maintFailed(w, r, http.StatusInternalServerError, "The settings could not be erased: "+err.Error(), s.maintView(fieldErrs{}, nil))
 		return
 	}
-	os.Remove(filepath.Join(filepath.Dir(s.o.Store.Path()), caFileName))
+	for _, name := range []string{caFileName, provisionCAFileName} {
+		os.Remove(filepath.Join(filepath.Dir(s.o.Store.Path()), name))
+	}
 	s.sessions.clear()
 	s.log.Warn("web: factory reset: every setting erased", "client", clientOf(r))
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.o.Secure, SameSite: http.SameSiteStrictMode})
@@ -327,4 +338,86 @@ func (s *Server) maintCaptureFile(w http.ResponseWriter, r *http.Request) {
 	if err := s.o.Capture.WritePCAP(w); err != nil {
 		s.log.Warn("web: capture download", "err", err)
 	}
+}
+
+// ---- HTTPS certificate ----
+
+// certForm shows the certificate in use and takes a new one.
+func (s *Server) certForm(wc *WebCert, fe fieldErrs) *form {
+	var info []field
+	if leaf := wc.Leaf(); leaf != nil {
+		issuer := leaf.Issuer.CommonName
+		if leaf.Issuer.String() == leaf.Subject.String() {
+			issuer = "itself (self-signed: browsers warn until you accept it or upload one from your own authority)"
+		}
+		info = []field{
+			static("In use for", certNames(leaf)),
+			static("Issued by", issuer),
+			static("Valid until", leaf.NotAfter.UTC().Format(time.DateOnly)),
+		}
+	} else {
+		info = []field{static("In use", "none yet: a self-signed certificate is made when the page is first served over HTTPS")}
+	}
+	return &form{Action: "/maintenance/certificate", Multipart: true, Submit: "Upload certificate", Sections: []section{{
+		Hint: "The certificate this page presents over HTTPS. Upload your own in PEM: the certificate (with its chain, if any) and its private key, in two files or one. It must list this gateway's host name or address as a subject alternative name. The key is stored readable by the gateway only and never shown again.",
+		Fields: append(info,
+			field{Name: "cert", Label: "Certificate (PEM)", Type: "file", Accept: ".pem,.crt,.cer,application/x-pem-file", Err: fe["cert"]},
+			field{Name: "key", Label: "Private key (PEM)", Type: "file", Accept: ".pem,.key,application/x-pem-file", Err: fe["key"],
+				Hint: "Leave empty when the certificate file holds the key too."}),
+	}}}
+}
+
+// readUpload reads the form's file name, at most limit bytes; no file
+// chosen is nil.
+func readUpload(r *http.Request, name string, limit int64) ([]byte, error) {
+	f, hdr, err := r.FormFile(name)
+	if errors.Is(err, http.ErrMissingFile) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if hdr.Size == 0 {
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("the file is larger than %d KiB", limit>>10)
+	}
+	return data, nil
+}
+
+func (s *Server) maintCert(w http.ResponseWriter, r *http.Request) {
+	wc := s.o.WebCert
+	if wc == nil {
+		http.Error(w, "this gateway's certificate cannot be changed here", http.StatusNotFound)
+		return
+	}
+	fe := fieldErrs{}
+	cert, err := readUpload(r, "cert", maxCertUpload)
+	if err != nil {
+		fe.add("cert", "%v", err)
+	}
+	key, err := readUpload(r, "key", maxCertUpload)
+	if err != nil {
+		fe.add("key", "%v", err)
+	}
+	if len(fe) == 0 && cert == nil {
+		fe.add("cert", "choose the certificate file to upload")
+	}
+	if len(fe) == 0 {
+		leaf, err := wc.Replace(s.o.Now(), cert, key)
+		if err == nil {
+			s.log.Info("web: HTTPS certificate replaced", "client", clientOf(r), "names", certNames(leaf),
+				"issuer", leaf.Issuer.CommonName, "until", leaf.NotAfter.UTC().Format(time.DateOnly))
+			http.Redirect(w, r, "/maintenance?done=certificate#certificate", http.StatusSeeOther)
+			return
+		}
+		fe.add("cert", "%v", err)
+	}
+	s.maintFailed(w, r, http.StatusBadRequest, "Nothing was changed: the certificate was not accepted.", s.maintView(fe, nil))
 }

@@ -28,9 +28,10 @@ func FuzzSettingsForms(f *testing.F) {
 	f.Add("registrar=a+b&codecs=pcmu,pcmu&ptime_ms=7")
 	f.Add("country=de&flash_min_ms=-1&flash_max_ms=99999999999999999999")
 	f.Add("include_secrets=on&admin_password=x")
+	f.Add("server=host&transport=sctp&level=loud&url=http://x&interval_min=0&signature_key=AAAA")
 	f.Fuzz(func(t *testing.T, body string) {
 		const tok = "0123456789abcdef0123456789abcdef"
-		for _, path := range []string{"/lines/1", "/lines/2", "/sip", "/region", "/maintenance/download"} {
+		for _, path := range []string{"/lines/1", "/lines/2", "/sip", "/region", "/network", "/maintenance/download"} {
 			req := httptest.NewRequest("POST", path, strings.NewReader("csrf="+tok+"&"+body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})

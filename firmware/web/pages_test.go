@@ -244,12 +244,12 @@ func fieldError(name, msg string) string {
 
 func TestPagesRenderBehindLogin(t *testing.T) {
 	p := newPages(t, nil)
-	for _, path := range []string{"/", "/lines", "/lines/1", "/lines/2", "/sip", "/region", "/history", "/maintenance"} {
+	for _, path := range []string{"/", "/lines", "/lines/1", "/lines/2", "/sip", "/region", "/network", "/history", "/maintenance"} {
 		resp, body, tok := p.get(path)
 		if resp.StatusCode != http.StatusOK || tok == "" {
 			t.Errorf("GET %s: %s, token %q", path, resp.Status, tok)
 		}
-		for _, nav := range []string{`href="/lines"`, `href="/sip"`, `href="/region"`, `href="/history"`, `href="/maintenance"`} {
+		for _, nav := range []string{`href="/lines"`, `href="/sip"`, `href="/region"`, `href="/network"`, `href="/history"`, `href="/maintenance"`} {
 			if !strings.Contains(body, nav) {
 				t.Errorf("GET %s: nav bar lacks %s", path, nav)
 			}
@@ -263,7 +263,7 @@ func TestPagesRenderBehindLogin(t *testing.T) {
 	}
 	// Logged out, every page sends to the login form and every form is refused.
 	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, path := range []string{"/lines", "/lines/1", "/sip", "/region", "/history", "/maintenance", "/maintenance/logs"} {
+	for _, path := range []string{"/lines", "/lines/1", "/sip", "/region", "/network", "/history", "/maintenance", "/maintenance/logs"} {
 		resp, err := anon.Get(p.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -273,7 +273,7 @@ func TestPagesRenderBehindLogin(t *testing.T) {
 			t.Errorf("GET %s logged out: %s → %q", path, resp.Status, resp.Header.Get("Location"))
 		}
 	}
-	for _, path := range []string{"/lines/1", "/sip", "/region", "/maintenance/download", "/maintenance/upload", "/maintenance/reset"} {
+	for _, path := range []string{"/lines/1", "/sip", "/region", "/network", "/maintenance/download", "/maintenance/upload", "/maintenance/reset", "/maintenance/certificate"} {
 		resp, err := anon.PostForm(p.srv.URL+path, url.Values{"confirm": {"RESET"}})
 		if err != nil {
 			t.Fatal(err)

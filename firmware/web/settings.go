@@ -205,8 +205,8 @@ func (s *Server) lineSave(w http.ResponseWriter, r *http.Request) {
 		return checkForm(*c, fe)
 	})
 	if err != nil {
-		s.formFailed(w, r, err, fe, prefix, view{Title: fmt.Sprintf("Line %d", port), Nav: "Lines",
-			Form: lineForm(port, r.PostForm, fe, hadPassword)})
+		s.formFailed(w, r, err, fe, view{Title: fmt.Sprintf("Line %d", port), Nav: "Lines",
+			Form: lineForm(port, r.PostForm, fe, hadPassword)}, prefix)
 		return
 	}
 	s.log.Info("web: line settings saved", "port", port, "client", clientOf(r))
@@ -228,7 +228,7 @@ func checkForm(c config.Config, fe fieldErrs) error {
 
 // formFailed re-renders a form that was not saved, with each problem next
 // to its field and the rest on top.
-func (s *Server) formFailed(w http.ResponseWriter, r *http.Request, err error, fe fieldErrs, prefix string, v view) {
+func (s *Server) formFailed(w http.ResponseWriter, r *http.Request, err error, fe fieldErrs, v view, prefixes ...string) {
 	code := http.StatusBadRequest
 	rest := ""
 	if !errors.Is(err, errInvalid) {
@@ -237,7 +237,7 @@ func (s *Server) formFailed(w http.ResponseWriter, r *http.Request, err error, f
 			s.log.Error("web: saving settings", "err", err)
 			code = http.StatusInternalServerError
 		}
-		rest = fe.takeConfigErrors(err, prefix)
+		rest = fe.takeConfigErrors(err, prefixes...)
 	}
 	// The form was built before the validation errors were known.
 	for si := range v.Form.Sections {
@@ -253,7 +253,11 @@ func (s *Server) formFailed(w http.ResponseWriter, r *http.Request, err error, f
 		v.Error += " " + rest
 	}
 	v.Authed = true
-	s.render(w, r, code, "form.html", v)
+	tmpl := v.tmpl
+	if tmpl == "" {
+		tmpl = "form.html"
+	}
+	s.render(w, r, code, tmpl, v)
 }
 
 func noticeOf(r *http.Request) string {
@@ -286,7 +290,7 @@ func sipValues(c config.SIP) url.Values {
 		"domain": c.Domain, "transport": c.Transport, "srtp": c.SRTP, "codecs": strings.Join(c.Codecs, ","),
 		"dtmf": c.DTMF, "ptime_ms": strconv.Itoa(c.PtimeMS), "rtp_port_min": strconv.Itoa(c.RTPPortMin),
 		"rtp_port_max": strconv.Itoa(c.RTPPortMax), "register_expires_s": strconv.Itoa(c.RegisterExpires),
-		"mwi_subscribe": onOff(c.MWI),
+		"mwi_subscribe": onOff(c.MWI), "keepalive_s": strconv.Itoa(c.KeepaliveS), "fax_reinvite": onOff(c.FaxReinvite),
 	} {
 		v.Set(k, s)
 	}
@@ -312,6 +316,8 @@ func applySIP(c *config.SIP, vals url.Values, fe fieldErrs) {
 	c.RTPPortMax = formInt(vals, fe, "rtp_port_max", c.RTPPortMax)
 	c.RegisterExpires = formInt(vals, fe, "register_expires_s", 3600)
 	c.MWI = vals.Get("mwi_subscribe") == "on"
+	c.KeepaliveS = formInt(vals, fe, "keepalive_s", 30)
+	c.FaxReinvite = vals.Get("fax_reinvite") == "on"
 	if vals.Get("clear_ca") == "on" {
 		c.CAFile = ""
 	}
@@ -340,6 +346,7 @@ func sipForm(vals url.Values, fe fieldErrs, caFile string) *form {
 			choice(vals, fe, "register_expires_s", "Registration lifetime", "",
 				option{"300", "5 minutes", false}, option{"600", "10 minutes", false}, option{"1800", "30 minutes", false}, option{"3600", "1 hour", false}, option{"7200", "2 hours", false}),
 			check(vals, fe, "mwi_subscribe", "Subscribe to voicemail notifications", "Lights the message lamp and stutters the dial tone when messages wait."),
+			number(vals, fe, "keepalive_s", "Keep-alive interval (seconds)", "TCP and TLS only: keeps the connection through NAT open and notices when it dies. 10 to 600; 0 turns keep-alives off."),
 		}},
 		{Title: "TLS", Fields: caFields},
 		{Title: "Media", Fields: []field{
@@ -349,6 +356,7 @@ func sipForm(vals url.Values, fe fieldErrs, caFile string) *form {
 			choice(vals, fe, "ptime_ms", "Packet interval", "", option{"10", "10 ms", false}, option{"20", "20 ms", false}, option{"30", "30 ms", false}),
 			number(vals, fe, "rtp_port_min", "RTP ports from", "1024 to 65534."),
 			number(vals, fe, "rtp_port_max", "RTP ports to", "At least 3 above the first."),
+			check(vals, fe, "fax_reinvite", "Fax and modem pass-through", "When a fax or modem tone is heard, the call is re-offered as plain G.711."),
 		}},
 	}}
 }
@@ -359,10 +367,11 @@ func (s *Server) sipPage(w http.ResponseWriter, r *http.Request) {
 		Form: sipForm(sipValues(c.SIP), fieldErrs{}, c.SIP.CAFile)})
 }
 
-// readCA reads and checks an uploaded CA certificate: PEM holding one or
-// more certificates and nothing else.
-func readCA(r *http.Request) ([]byte, error) {
-	f, hdr, err := r.FormFile("ca")
+// readCA reads and checks the CA certificate uploaded as the form's file
+// name: PEM holding one or more certificates and nothing else. No file
+// chosen is nil, nil.
+func readCA(r *http.Request, name string) ([]byte, error) {
+	f, hdr, err := r.FormFile(name)
 	if errors.Is(err, http.ErrMissingFile) {
 		return nil, nil
 	}
@@ -410,7 +419,7 @@ func readCA(r *http.Request) ([]byte, error) {
 
 func (s *Server) sipSave(w http.ResponseWriter, r *http.Request) {
 	fe := fieldErrs{}
-	ca, err := readCA(r)
+	ca, err := readCA(r, "ca")
 	if err != nil {
 		fe.add("ca", "%v", err)
 	}
@@ -436,7 +445,7 @@ func (s *Server) sipSave(w http.ResponseWriter, r *http.Request) {
 			restoreCA()
 		}
 		c := s.o.Store.Get()
-		s.formFailed(w, r, err, fe, "sip.", view{Title: "SIP", Nav: "SIP", Form: sipForm(r.PostForm, fe, c.SIP.CAFile)})
+		s.formFailed(w, r, err, fe, view{Title: "SIP", Nav: "SIP", Form: sipForm(r.PostForm, fe, c.SIP.CAFile)}, "sip.")
 		return
 	}
 	s.log.Info("web: SIP settings saved", "client", clientOf(r), "new CA", ca != nil)
@@ -573,8 +582,8 @@ func (s *Server) regionSave(w http.ResponseWriter, r *http.Request) {
 		return checkForm(*c, fe)
 	})
 	if err != nil {
-		s.formFailed(w, r, err, fe, "region.", view{Title: "Region", Nav: "Region",
-			Form: regionForm(r.PostForm, fe, s.o.Store.Get().Region.Country)})
+		s.formFailed(w, r, err, fe, view{Title: "Region", Nav: "Region",
+			Form: regionForm(r.PostForm, fe, s.o.Store.Get().Region.Country)}, "region.")
 		return
 	}
 	s.log.Info("web: region settings saved", "client", clientOf(r))

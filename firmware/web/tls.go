@@ -29,13 +29,29 @@ func LoadOrCreateCert(certFile, keyFile string, names []string, ips []net.IP) (t
 	if !errors.Is(err, os.ErrNotExist) {
 		return tls.Certificate{}, fmt.Errorf("web: load certificate: %w", err)
 	}
+	certPEM, keyPEM, err := selfSigned(names, ips)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writeAtomic(keyFile, keyPEM, 0o600); err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writeAtomic(certFile, certPEM, 0o644); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
+}
+
+// selfSigned makes a self-signed ECDSA P-256 certificate for the names
+// and addresses given, plus localhost, valid for ten years.
+func selfSigned(names []string, ips []net.IP) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("web: generate key: %w", err)
+		return nil, nil, fmt.Errorf("web: generate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("web: serial: %w", err)
+		return nil, nil, fmt.Errorf("web: serial: %w", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
@@ -51,21 +67,13 @@ func LoadOrCreateCert(certFile, keyFile string, names []string, ips []net.IP) (t
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("web: create certificate: %w", err)
+		return nil, nil, fmt.Errorf("web: create certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("web: encode key: %w", err)
+		return nil, nil, fmt.Errorf("web: encode key: %w", err)
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := writeAtomic(keyFile, keyPEM, 0o600); err != nil {
-		return tls.Certificate{}, err
-	}
-	if err := writeAtomic(certFile, certPEM, 0o644); err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.X509KeyPair(certPEM, keyPEM)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }
 
 func writeAtomic(path string, data []byte, mode os.FileMode) error {

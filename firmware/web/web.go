@@ -1,7 +1,8 @@
 // Package web is Tipring's local web page and JSON API: first-visit admin
 // password, login sessions, the status page with the simulated phones, the
-// settings pages (lines, SIP, region), the call history, maintenance
-// (configuration download and upload, restart, factory reset, log), and
+// settings pages (lines, SIP, region, network: remote syslog and
+// provisioning), the call history, maintenance (configuration download and
+// upload, HTTPS certificate upload, restart, factory reset, log), and
 // /api/status.
 //
 // Settings forms name their fields after the configuration keys they set.
@@ -89,6 +90,12 @@ type Options struct {
 	// TimeSync tells whether the system clock is synchronised to network
 	// time, and how that is known (ClockSynced); nil hides it.
 	TimeSync func() (synced bool, how string)
+	// WebCert is the HTTPS certificate of the page, which the maintenance
+	// page shows and replaces; nil hides it.
+	WebCert *WebCert
+	// LoginDelay is the wait after the first wrong password, doubling
+	// with each further one; default 1 s (tests shorten it).
+	LoginDelay time.Duration
 }
 
 // Server serves the web page and API.
@@ -129,7 +136,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	return &Server{o: o, log: o.Logger, tmpl: t, sessions: newSessions(o.Now), limiter: newLimiter(o.Now)}, nil
+	return &Server{o: o, log: o.Logger, tmpl: t, sessions: newSessions(o.Now), limiter: newLimiter(o.Now, o.LoginDelay)}, nil
 }
 
 // Handler returns the routes of the web page and API.
@@ -145,6 +152,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /sip", s.page(s.sipSave))
 	mux.HandleFunc("GET /region", s.page(s.regionPage))
 	mux.HandleFunc("POST /region", s.page(s.regionSave))
+	mux.HandleFunc("GET /network", s.page(s.networkPage))
+	mux.HandleFunc("POST /network", s.page(s.networkSave))
 	mux.HandleFunc("GET /history", s.page(s.historyPage))
 	mux.HandleFunc("GET /maintenance", s.page(s.maintPage))
 	mux.HandleFunc("POST /maintenance/download", s.page(s.maintDownload))
@@ -154,6 +163,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /maintenance/logs", s.page(s.maintLogs))
 	mux.HandleFunc("POST /maintenance/provision", s.page(s.maintProvision))
 	mux.HandleFunc("POST /maintenance/capture", s.page(s.maintCapture))
+	mux.HandleFunc("POST /maintenance/certificate", s.page(s.maintCert))
 	mux.HandleFunc("GET /maintenance/capture.pcap", s.page(s.maintCaptureFile))
 	mux.HandleFunc("GET /setup", s.setupForm)
 	mux.HandleFunc("POST /setup", s.setup)
@@ -227,7 +237,7 @@ const maxBody = 1 << 20
 
 // navItems are the pages of the nav bar.
 var navItems = []struct{ Path, Name string }{
-	{"/", "Status"}, {"/lines", "Lines"}, {"/sip", "SIP"}, {"/region", "Region"}, {"/history", "History"}, {"/maintenance", "Maintenance"},
+	{"/", "Status"}, {"/lines", "Lines"}, {"/sip", "SIP"}, {"/region", "Region"}, {"/network", "Network"}, {"/history", "History"}, {"/maintenance", "Maintenance"},
 }
 
 // view is what every template gets.
@@ -250,6 +260,9 @@ type view struct {
 	Authed     bool
 	Clock      *clockView
 	Provision  *provisionView
+	// tmpl is the template a settings form is rendered with when it
+	// comes back with problems; empty means form.html.
+	tmpl string
 }
 
 // clockView is the system clock as the status page shows it.
@@ -263,6 +276,7 @@ type clockView struct {
 type provisionView struct {
 	URL, LastAttempt, LastSuccess, NextRun, LastError string
 	Changed                                           bool
+	Off                                               bool // no provision.url: the Network page says so
 }
 
 func (s *Server) clockView() *clockView {
@@ -316,7 +330,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 		v.Form.CSRF = tok
 	}
 	if m, ok := v.Page.(maintView); ok {
-		for _, f := range []*form{m.Download, m.Upload, m.Restart, m.Reset, m.ProvisionNow, m.CaptureStart} {
+		for _, f := range []*form{m.Download, m.Upload, m.Restart, m.Reset, m.ProvisionNow, m.CaptureStart, m.Cert} {
 			if f != nil {
 				f.CSRF = tok
 			}
@@ -430,6 +444,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login.html", view{Title: "Log in", Error: "Wrong password."})
 		return
 	}
+	s.log.Info("web: admin logged in", "client", clientOf(r))
 	s.startSession(w)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
