@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tipring/tipring/sip/internal/retry"
 )
 
 // Defaults of a Config, and the timing of refreshes and retries.
@@ -19,12 +21,10 @@ import (
 // replaces that wait, capped at maxRetryAfter.
 const (
 	defaultExpires        = time.Hour
-	defaultRetryBase      = 30 * time.Second
-	defaultRetryMax       = 30 * time.Minute
+	defaultRetryBase      = retry.DefaultBase
+	defaultRetryMax       = retry.DefaultMax
 	defaultRequestTimeout = 32 * time.Second // Timer F, 64·T1
 	maxRetryAfter         = time.Hour
-	refreshLead           = 5 * time.Minute
-	minRefreshLead        = 5 * time.Second
 	// unsubscribeTimeout bounds the un-SUBSCRIBE when a subscription's
 	// context ends without Stop.
 	unsubscribeTimeout = 5 * time.Second
@@ -136,25 +136,4 @@ func splitHostPort(s string) (string, int, error) {
 		return "", 0, fmt.Errorf("bad host %q", s)
 	}
 	return h, 0, nil
-}
-
-// backoff returns the wait after the n-th consecutive failure (n ≥ 1);
-// rnd returns a uniform number in [0, 1).
-func backoff(base, limit time.Duration, n int, rnd func() float64) time.Duration {
-	d := base
-	for i := 1; i < n && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	return d/2 + time.Duration(rnd()*float64(d/2))
-}
-
-// refreshDelay returns how long after a subscription is granted for g it
-// is refreshed.
-func refreshDelay(g time.Duration) time.Duration {
-	d := max(g/2, g-refreshLead)
-	if g > 2*minRefreshLead {
-		d = min(d, g-minRefreshLead)
-	}
-	return d
 }

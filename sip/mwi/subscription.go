@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tipring/tipring/sip/internal/retry"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -259,7 +260,7 @@ func (s *Subscription) run(ctx context.Context) {
 			<-ctx.Done()
 			return
 		}
-		wait := backoff(s.cfg.RetryBase, s.cfg.RetryMax, failures, s.rnd)
+		wait := retry.Backoff(s.cfg.RetryBase, s.cfg.RetryMax, failures, s.rnd)
 		var re *ResponseError
 		if errors.As(err, &re) && re.RetryAfter > 0 {
 			wait = min(re.RetryAfter, maxRetryAfter)
@@ -304,7 +305,7 @@ func (s *Subscription) onWake(next time.Time, failures int) (time.Time, int, boo
 			wait = 0 // RFC 6665 §4.1.3: subscribe again at once
 		default:
 			failures++
-			wait = backoff(s.cfg.RetryBase, s.cfg.RetryMax, failures, s.rnd)
+			wait = retry.Backoff(s.cfg.RetryBase, s.cfg.RetryMax, failures, s.rnd)
 		}
 		next = time.Now().Add(wait)
 		s.log.Info("subscription terminated by the notifier, subscribing again", "reason", term.Reason, "in", wait)
@@ -313,7 +314,7 @@ func (s *Subscription) onWake(next time.Time, failures int) (time.Time, int, boo
 	}
 	if resched && s.dlg != nil && s.dlg.confirmed {
 		left := time.Until(s.dlg.until)
-		if at := time.Now().Add(refreshDelay(left)); at.Before(next) {
+		if at := time.Now().Add(retry.Refresh(left)); at.Before(next) {
 			next = at
 		}
 	}
@@ -333,7 +334,7 @@ func (s *Subscription) granted(g time.Duration) time.Time {
 		st.Until = d.until
 	}
 	s.setStateLocked(st)
-	wait := refreshDelay(time.Until(st.Until))
+	wait := retry.Refresh(time.Until(st.Until))
 	s.log.Info("subscribed", "expires", g, "refresh_in", wait.Round(time.Millisecond))
 	return time.Now().Add(wait)
 }

@@ -149,21 +149,6 @@ func TestRFC6665Section4_1_3SubscriptionState(t *testing.T) {
 	}
 }
 
-// The refresh schedule: half-way for short subscriptions, five minutes
-// ahead for long ones, never later than 5 s before the end.
-func TestRefreshDelay(t *testing.T) {
-	for g, want := range map[int]int{4: 2, 60: 30, 600: 300, 3600: 3300} {
-		if got := refreshDelay(secs(g)); got != secs(want) {
-			t.Errorf("refreshDelay(%ds) = %v, want %ds", g, got, want)
-		}
-	}
-	for n, want := range map[int]int{1: 30, 2: 60, 10: 1800} {
-		if got := backoff(secs(30), secs(1800), n, func() float64 { return 0.999999 }); got < secs(want)*99/100 || got > secs(want) {
-			t.Errorf("backoff after %d failures: %v, want up to %ds", n, got, want)
-		}
-	}
-}
-
 func TestConfigNormalize(t *testing.T) {
 	cfg := Config{User: "1001", Domain: "example.net"}
 	if err := cfg.normalize(); err != nil {

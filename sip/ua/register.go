@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/tipring/tipring/sip/internal/retry"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
@@ -507,7 +508,7 @@ func (r *Registration) run(ctx context.Context) {
 			r.setState(RegState{Status: StatusRegistering, Registrar: cur.hop, OnBackup: cur == r.backup, Err: err})
 			continue
 		}
-		wait := backoff(r.acc.RetryBase, r.acc.RetryMax, failures, r.rnd)
+		wait := retry.Backoff(r.acc.RetryBase, r.acc.RetryMax, failures, r.rnd)
 		var re *ResponseError
 		if errors.As(err, &re) && re.RetryAfter > 0 {
 			wait = min(re.RetryAfter, maxRetryAfter)
@@ -530,7 +531,7 @@ func (r *Registration) run(ctx context.Context) {
 // returns when to refresh it.
 func (r *Registration) registered(s *session, g time.Duration) time.Time {
 	_, until := s.binding()
-	wait := refreshDelay(g)
+	wait := retry.Refresh(g)
 	st := RegState{Status: StatusRegistered, Until: until, Expires: g, Registrar: s.hop, OnBackup: s == r.backup}
 	s.mu.Lock()
 	if s.contact != nil {
