@@ -32,14 +32,12 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowserFirstVisitAndPhone drives the web page in headless Chromium as a
-// newcomer would after `make run`: the first visit asks for a password and
-// refuses a weak one, then the status page shows the simulated phones; lifting
-// the handset on phone 1 makes its line show off-hook and its earpiece meter
-// show the dial tone.
-func TestBrowserFirstVisitAndPhone(t *testing.T) {
+// newBrowser starts headless Chromium on a phone-sized window for one
+// test, its whole session bounded by limit: the first Run's context must
+// not carry a timeout (it would stop the browser), so a timer cancels it.
+func newBrowser(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	bin := chromium(t)
-	g := startGateway(t, "")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),
@@ -52,27 +50,41 @@ func TestBrowserFirstVisitAndPhone(t *testing.T) {
 		chromedp.WindowSize(420, 900), // a phone's screen
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The whole browser session is bounded: the first Run's context must not
-	// carry a timeout (it would stop the browser), so a timer cancels it.
-	watchdog := time.AfterFunc(90*time.Second, cancel)
-	defer watchdog.Stop()
+	watchdog := time.AfterFunc(limit, cancel)
+	t.Cleanup(func() { watchdog.Stop(); cancel(); cancelAlloc() })
+	return ctx
+}
 
-	base := "http://" + g.addr()
-	must := func(err error) {
+// browserHelpers returns must, which fails the test on an error, and text,
+// the text of the element sel matches.
+func browserHelpers(t *testing.T, ctx context.Context) (must func(error), text func(sel string) string) {
+	must = func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	text := func(sel string) string {
+	text = func(sel string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Text(sel))
 		must(err)
 		return v
 	}
+	return must, text
+}
+
+// TestBrowserFirstVisitAndPhone drives the web page in headless Chromium as a
+// newcomer would after `make run`: the first visit asks for a password and
+// refuses a weak one, then the status page shows the simulated phones; lifting
+// the handset on phone 1 makes its line show off-hook and its earpiece meter
+// show the dial tone.
+func TestBrowserFirstVisitAndPhone(t *testing.T) {
+	g := startGateway(t, "")
+	ctx := newBrowser(t, 90*time.Second)
+
+	base := "http://" + g.addr()
+	must, text := browserHelpers(t, ctx)
 	must(chromedp.Do(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(`input[name=password]`),

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -25,37 +24,9 @@ import (
 // nothing is saved — then fixes the number and saves; the call history
 // page renders.
 func TestWebpagesBrowserLines(t *testing.T) {
-	bin := chromium(t)
 	g := startGateway(t, "")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(420, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	watchdog := time.AfterFunc(120*time.Second, cancel)
-	defer watchdog.Stop()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		must(err)
-		return v
-	}
+	ctx := newBrowser(t, 120*time.Second)
+	must, text := browserHelpers(t, ctx)
 	base := "http://" + g.addr()
 	const pw = "blue-Harbor-42"
 	must(chromedp.Do(ctx,

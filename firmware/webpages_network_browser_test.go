@@ -22,29 +22,6 @@ import (
 	"github.com/tipring/tipring/hal"
 )
 
-// wpBrowser starts headless Chromium on a phone-sized window for one test,
-// its whole session bounded by limit.
-func wpBrowser(t *testing.T, limit time.Duration) context.Context {
-	t.Helper()
-	bin := chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(420, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	watchdog := time.AfterFunc(limit, cancel)
-	t.Cleanup(func() { watchdog.Stop(); cancel(); cancelAlloc() })
-	return ctx
-}
-
 // wpSetup sets the admin password on the first visit, which logs in.
 func wpSetup(t *testing.T, ctx context.Context, base, pw string) {
 	t.Helper()
@@ -75,22 +52,11 @@ func wpShot(t *testing.T, ctx context.Context, name string) {
 // a restart, and logging in again sends an RFC 5424 message about it. The
 // page shows the clock and its synchronisation, and that provisioning is off.
 func TestWebpagesBrowserNetworkSyslog(t *testing.T) {
-	ctx := wpBrowser(t, 120*time.Second)
+	ctx := newBrowser(t, 120*time.Second)
 	sink := startSyslogSink(t)
 	g := startGateway(t, "")
 	started := g.started
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		must(err)
-		return v
-	}
+	must, text := browserHelpers(t, ctx)
 	base := "http://" + g.addr()
 	const pw = "blue-Harbor-42"
 	wpSetup(t, ctx, base, pw)
@@ -171,14 +137,9 @@ func TestWebpagesBrowserNetworkSyslog(t *testing.T) {
 // session's real token (as if it had leaked). The gateway refuses both with
 // 403, and the configuration file stays byte for byte the same.
 func TestWebpagesBrowserCrossSite(t *testing.T) {
-	ctx := wpBrowser(t, 90*time.Second)
+	ctx := newBrowser(t, 90*time.Second)
 	g := startGateway(t, "")
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must, _ := browserHelpers(t, ctx)
 	base := "http://" + g.addr()
 	wpSetup(t, ctx, base, "blue-Harbor-42")
 	must(chromedp.Do(ctx, chromedp.Navigate(base+"/lines/1"), chromedp.WaitVisible(`#f-display_name`)))
@@ -262,14 +223,9 @@ func TestWebpagesBrowserBruteForce(t *testing.T) {
 	const first = 10 * time.Millisecond
 	webLoginDelay = first
 	t.Cleanup(func() { webLoginDelay = 0 })
-	ctx := wpBrowser(t, 120*time.Second)
+	ctx := newBrowser(t, 120*time.Second)
 	g := startGateway(t, "")
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must, _ := browserHelpers(t, ctx)
 	base := "http://" + g.addr()
 	const pw = "blue-Harbor-42"
 	wpSetup(t, ctx, base, pw)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,38 +16,10 @@ import (
 // soon shows the line failed to register, with the reason; the right
 // password brings it back to registered. The gateway never restarts.
 func TestWebpagesBrowserApplyPassword(t *testing.T) {
-	bin := chromium(t)
 	g := sipGateway(t, "")
 	started := g.started
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(420, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	watchdog := time.AfterFunc(120*time.Second, cancel)
-	defer watchdog.Stop()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		must(err)
-		return v
-	}
+	ctx := newBrowser(t, 120*time.Second)
+	must, text := browserHelpers(t, ctx)
 	base := "http://" + g.addr()
 	const pw = "blue-Harbor-42"
 	must(chromedp.Do(ctx,
