@@ -203,9 +203,13 @@ func compactAddr(reg uint8) (uint8, bool) {
 }
 
 // waitIndirect polls DR31 until the previous indirect transfer is done.
+// It gives up only on a read that began after the deadline, so that a
+// goroutine descheduled for longer than the limit (a loaded board) is not
+// mistaken for a chip that stayed busy.
 func (c *Chip) waitIndirect(reg uint8) error {
 	deadline := time.Now().Add(c.cfg.timing.IndirectLimit)
 	for {
+		late := time.Now().After(deadline)
 		v, err := c.rd(drIAS)
 		if err != nil {
 			return err
@@ -213,7 +217,7 @@ func (c *Chip) waitIndirect(reg uint8) error {
 		if v == 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if late {
 			return fmt.Errorf("%w: IR%d: DR31 = 0x%02X after %v", ErrIndirectBusy, reg, v, c.cfg.timing.IndirectLimit)
 		}
 	}

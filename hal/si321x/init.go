@@ -285,6 +285,7 @@ func (c *Chip) powerUp(ctx context.Context) error {
 	limit := c.cfg.timing.RampLimit
 	deadline := time.Now().Add(limit)
 	for {
+		late := time.Now().After(deadline) // fail only on a read begun after it
 		v, err := c.rd(drVBATHSense)
 		if err != nil {
 			return err
@@ -293,7 +294,7 @@ func (c *Chip) powerUp(ctx context.Context) error {
 			c.cfg.log.Debug("si321x: DC-DC converter up", "dr82", v)
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if late {
 			return fmt.Errorf("%w: DR82 reads 0x%02X after %v, want ≥ 0x%02X", ErrNoConverter, v, limit, target)
 		}
 		if err := sleep(ctx, c.cfg.timing.RampPoll); err != nil {
@@ -307,6 +308,7 @@ func (c *Chip) powerUp(ctx context.Context) error {
 func (c *Chip) pollUntil(ctx context.Context, reg uint8, interval, limit time.Duration, what string, done func(uint8) bool) (uint8, error) {
 	deadline := time.Now().Add(limit)
 	for {
+		late := time.Now().After(deadline) // fail only on a read begun after it
 		v, err := c.rd(reg)
 		if err != nil {
 			return v, err
@@ -314,7 +316,7 @@ func (c *Chip) pollUntil(ctx context.Context, reg uint8, interval, limit time.Du
 		if done(v) {
 			return v, nil
 		}
-		if time.Now().After(deadline) {
+		if late {
 			return v, fmt.Errorf("%w: %s: DR%d still 0x%02X after %v", ErrCalibration, what, reg, v, limit)
 		}
 		if err := sleep(ctx, interval); err != nil {

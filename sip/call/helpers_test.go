@@ -2,46 +2,20 @@ package call
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tipring/tipring/sip/sdp"
+	"github.com/tipring/tipring/sip/siptest"
 	"github.com/tipring/tipring/sip/ua"
 )
 
-// testLog sends slog output to t.Log until the test ends.
-type testLog struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testLog) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSpace(string(p)))
-	}
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	w := &testLog{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	var out io.Writer = w
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
+func testLogger(t testing.TB) *slog.Logger { return siptest.Logger(t, slog.LevelInfo) }
 
 // sinkMedia is a Media for tests: a UDP socket on loopback counting the
 // RTP packets that reach it and sending a few to the peer once started.

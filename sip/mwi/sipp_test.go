@@ -3,13 +3,12 @@ package mwi
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tipring/tipring/sip/siptest"
+	"github.com/tipring/tipring/sip/siptest/sipptest"
 	"github.com/tipring/tipring/sip/ua"
 )
 
@@ -17,32 +16,7 @@ import (
 // not write, acting as the notifier (or the PBX sending unsolicited
 // NOTIFYs) on 127.0.0.1.
 
-// testLog sends slog output to t.Log until the test ends.
-type testLog struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testLog) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSpace(string(p)))
-	}
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	w := &testLog{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	var out io.Writer = w
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+func testLogger(t testing.TB) *slog.Logger { return siptest.Logger(t, slog.LevelDebug) }
 
 // newManager starts an agent on a free loopback port and a Manager on it.
 func newManager(t *testing.T) (*ua.Agent, *Manager) {
@@ -84,8 +58,8 @@ func nextSummary(t *testing.T, s *Subscription, d time.Duration) Summary {
 			t.Fatalf("summaries closed; state %+v", s.State())
 		}
 		return sum
-	case <-time.After(slow(d)):
-		t.Fatalf("no summary within %v; state %+v", slow(d), s.State())
+	case <-time.After(d):
+		t.Fatalf("no summary within %v; state %+v", d, s.State())
 	}
 	return Summary{}
 }
@@ -93,14 +67,14 @@ func nextSummary(t *testing.T, s *Subscription, d time.Duration) Summary {
 // waitState polls the subscription's state until ok accepts it, within d.
 func waitState(t *testing.T, s *Subscription, d time.Duration, what string, ok func(State) bool) State {
 	t.Helper()
-	deadline := time.Now().Add(slow(d))
+	deadline := time.Now().Add(d)
 	for {
 		st := s.State()
 		if ok(st) {
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: timed out after %v in %+v", what, slow(d), st)
+			t.Fatalf("waiting for %s: timed out after %v in %+v", what, d, st)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -108,7 +82,7 @@ func waitState(t *testing.T, s *Subscription, d time.Duration, what string, ok f
 
 func stop(t *testing.T, s *Subscription) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), slow(5*time.Second))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	if err := s.Stop(ctx); err != nil {
 		t.Fatalf("stop: %v", err)
@@ -122,9 +96,9 @@ func active(st State) bool { return st.Status == StatusActive && st.Err == nil }
 // accepted subscription reports 2 new and 8 old voice messages (0 new
 // and 2 old urgent), then none waiting; Stop un-subscribes.
 func TestRFC3842Section3SubscribeDigestNotify(t *testing.T) {
-	run := startSIPp(t, sippConfig{scenario: "testdata/notifier_auth.xml"})
+	run := sipptest.Start(t, sipptest.Config{Scenario: "testdata/notifier_auth.xml"})
 	_, m := newManager(t)
-	s, err := m.Subscribe(t.Context(), lineConfig(run.addr))
+	s, err := m.Subscribe(t.Context(), lineConfig(run.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +116,7 @@ func TestRFC3842Section3SubscribeDigestNotify(t *testing.T) {
 	if sum.Waiting || sum.Voice().New != 0 || sum.Voice().Old != 10 {
 		t.Errorf("second summary %+v, want none waiting, 0/10", sum)
 	}
-	if st := s.State(); !st.LastNotify.After(time.Now().Add(-slow(5*time.Second))) || st.Summary != sum {
+	if st := s.State(); !st.LastNotify.After(time.Now().Add(-5*time.Second)) || st.Summary != sum {
 		t.Errorf("state summary %+v at %v, want %+v", st.Summary, st.LastNotify, sum)
 	}
 	stop(t, s)
@@ -152,7 +126,7 @@ func TestRFC3842Section3SubscribeDigestNotify(t *testing.T) {
 	if _, open := <-s.Summaries(); open {
 		t.Error("summaries not closed after Stop")
 	}
-	run.wait(10 * time.Second)
+	run.Wait(10 * time.Second)
 }
 
 // RFC 3842 §5.2 in practice: NOTIFYs a PBX sends without a subscription
@@ -177,7 +151,7 @@ func TestRFC3842UnsolicitedNotify(t *testing.T) {
 	if st := s.State(); st.Status != StatusListening {
 		t.Errorf("state %+v, want listening", st)
 	}
-	run := startSIPp(t, sippConfig{scenario: "testdata/unsolicited.xml", remote: a.LocalAddr().String()})
+	run := sipptest.Start(t, sipptest.Config{Scenario: "testdata/unsolicited.xml", Remote: a.LocalAddr().String()})
 	sum := nextSummary(t, s, 10*time.Second)
 	if !sum.Waiting || sum.Voice() != (Counts{New: 3, Old: 1, UrgentNew: 1, Reported: true}) {
 		t.Errorf("first summary %+v", sum)
@@ -186,7 +160,7 @@ func TestRFC3842UnsolicitedNotify(t *testing.T) {
 	if sum.Waiting || sum.Voice() != (Counts{New: 0, Old: 4, Reported: true}) {
 		t.Errorf("second summary %+v", sum)
 	}
-	run.wait(10 * time.Second)
+	run.Wait(10 * time.Second)
 	select {
 	case sum := <-s3.Summaries():
 		t.Errorf("line 1003 got %+v meant for another line", sum)
@@ -201,9 +175,9 @@ func TestRFC3842UnsolicitedNotify(t *testing.T) {
 // dialog before it expires (SIPp fails if the refresh is later than
 // 3.9 s), and the refresh's 60 s become the new lifetime.
 func TestRFC6665Section4_1_2_1Refresh(t *testing.T) {
-	run := startSIPp(t, sippConfig{scenario: "testdata/notifier_refresh.xml"})
+	run := sipptest.Start(t, sipptest.Config{Scenario: "testdata/notifier_refresh.xml"})
 	_, m := newManager(t)
-	s, err := m.Subscribe(t.Context(), lineConfig(run.addr))
+	s, err := m.Subscribe(t.Context(), lineConfig(run.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,16 +190,16 @@ func TestRFC6665Section4_1_2_1Refresh(t *testing.T) {
 		t.Errorf("a refresh changed Since: %v then %v", first.Since, refreshed.Since)
 	}
 	stop(t, s)
-	run.wait(10 * time.Second)
+	run.Wait(10 * time.Second)
 }
 
 // RFC 6665 §4.1.3: a NOTIFY with Subscription-State terminated and
 // reason=deactivated is answered 200 and followed at once by a new
 // SUBSCRIBE (a new dialog), whose NOTIFY clears the indication.
 func TestRFC6665Section4_1_3Deactivated(t *testing.T) {
-	run := startSIPp(t, sippConfig{scenario: "testdata/notifier_deactivated.xml", calls: 2})
+	run := sipptest.Start(t, sipptest.Config{Scenario: "testdata/notifier_deactivated.xml", Calls: 2})
 	_, m := newManager(t)
-	s, err := m.Subscribe(t.Context(), lineConfig(run.addr))
+	s, err := m.Subscribe(t.Context(), lineConfig(run.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,15 +215,15 @@ func TestRFC6665Section4_1_3Deactivated(t *testing.T) {
 		t.Errorf("state %+v", st)
 	}
 	stop(t, s)
-	run.wait(10 * time.Second)
+	run.Wait(10 * time.Second)
 }
 
 // RFC 3261 §21.4.4 with RFC 6665 §4.1.2.2: 403 is final; the line is
 // failed with no retry scheduled, and no SUBSCRIBE follows.
 func TestRFC6665Section4_1_2_2Forbidden(t *testing.T) {
-	run := startSIPp(t, sippConfig{scenario: "testdata/notifier_forbidden.xml"})
+	run := sipptest.Start(t, sipptest.Config{Scenario: "testdata/notifier_forbidden.xml"})
 	_, m := newManager(t)
-	s, err := m.Subscribe(t.Context(), lineConfig(run.addr))
+	s, err := m.Subscribe(t.Context(), lineConfig(run.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,9 +235,9 @@ func TestRFC6665Section4_1_2_2Forbidden(t *testing.T) {
 	if !errors.As(st.Err, &re) || re.StatusCode != 403 {
 		t.Errorf("error %v is not a 403 ResponseError", st.Err)
 	}
-	run.wait(10 * time.Second)
+	run.Wait(10 * time.Second)
 	// With a 100 ms backoff a retry would have come by now.
-	time.Sleep(slow(time.Second))
+	time.Sleep(time.Second)
 	if st := s.State(); st.Status != StatusFailed || st.Failures != 1 {
 		t.Errorf("state after waiting %+v", st)
 	}
@@ -273,9 +247,9 @@ func TestRFC6665Section4_1_2_2Forbidden(t *testing.T) {
 // RFC 6665 §4.1.2.3: Stop sends SUBSCRIBE with Expires: 0 in the dialog,
 // and the notifier's final NOTIFY (terminated) is still answered 200.
 func TestRFC6665Section4_1_2_3Unsubscribe(t *testing.T) {
-	run := startSIPp(t, sippConfig{scenario: "testdata/notifier_unsubscribe.xml"})
+	run := sipptest.Start(t, sipptest.Config{Scenario: "testdata/notifier_unsubscribe.xml"})
 	_, m := newManager(t)
-	s, err := m.Subscribe(t.Context(), lineConfig(run.addr))
+	s, err := m.Subscribe(t.Context(), lineConfig(run.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,15 +258,15 @@ func TestRFC6665Section4_1_2_3Unsubscribe(t *testing.T) {
 	}
 	waitState(t, s, 5*time.Second, "active", active)
 	stop(t, s)
-	run.wait(10 * time.Second)
+	run.Wait(10 * time.Second)
 }
 
 // RFC 6665 §8.2.1: 489 Bad Event is final, but the line goes on taking
 // the unsolicited NOTIFYs the same PBX sends.
 func TestRFC6665Section8_2_1BadEventThenUnsolicited(t *testing.T) {
-	run := startSIPp(t, sippConfig{scenario: "testdata/notifier_bad_event.xml"})
+	run := sipptest.Start(t, sipptest.Config{Scenario: "testdata/notifier_bad_event.xml"})
 	_, m := newManager(t)
-	s, err := m.Subscribe(t.Context(), lineConfig(run.addr))
+	s, err := m.Subscribe(t.Context(), lineConfig(run.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,6 +281,6 @@ func TestRFC6665Section8_2_1BadEventThenUnsolicited(t *testing.T) {
 	if st.Summary != sum || st.LastNotify.IsZero() {
 		t.Errorf("state summary %+v at %v", st.Summary, st.LastNotify)
 	}
-	run.wait(10 * time.Second)
+	run.Wait(10 * time.Second)
 	stop(t, s)
 }

@@ -763,6 +763,11 @@ func (s *Subscription) onDialogNotify(req *sip.Request, tx sip.ServerTransaction
 				st.Status = StatusPending
 			}
 			st.Until = d.until
+			if st.Expires == 0 && ss.expires >= 0 {
+				// The NOTIFY overtook the 2xx: its expires is the
+				// notifier's grant until the 2xx says more.
+				st.Expires = ss.expires
+			}
 			s.setStateLocked(st)
 		}
 	case "terminated":

@@ -50,6 +50,8 @@ type Config struct {
 	Transport string
 	// Timeout bounds the run; default 30 s.
 	Timeout time.Duration
+	// Calls is how many times the scenario runs (-m); default 1.
+	Calls int
 	// Keys are set with -key name value ([name] in the scenario).
 	Keys map[string]string
 }
@@ -84,6 +86,7 @@ func Start(t testing.TB, cfg Config) *Scenario {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	cfg.Calls = max(cfg.Calls, 1)
 	scen, err := filepath.Abs(cfg.Scenario)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +101,7 @@ func Start(t testing.TB, cfg Config) *Scenario {
 	}
 	dir := t.TempDir()
 	args := []string{"-sf", scen, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mp", strconv.Itoa(mport),
-		"-m", "1", "-t", cfg.Transport, "-timeout", strconv.Itoa(int(cfg.Timeout/time.Second)) + "s",
+		"-m", strconv.Itoa(cfg.Calls), "-t", cfg.Transport, "-timeout", strconv.Itoa(int(cfg.Timeout/time.Second)) + "s",
 		"-timeout_error", "-nostdin", "-trace_err", "-trace_msg",
 		"-message_file", filepath.Join(dir, "messages.log"), "-error_file", filepath.Join(dir, "errors.log")}
 	if cfg.Service != "" {
