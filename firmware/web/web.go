@@ -32,7 +32,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/tipring/tipring/board/sim"
@@ -105,6 +107,7 @@ type Server struct {
 	tmpl     *template.Template
 	sessions *sessions
 	limiter  *limiter
+	verifyMu sync.Mutex // serialises password verifications
 }
 
 // New returns the web server.
@@ -410,7 +413,13 @@ func (s *Server) checkAdmin(client, user, pw string) (ok bool, wait time.Duratio
 		return false, d
 	}
 	hash := s.o.Store.Get().Web.AdminPasswordHash
+	// One Argon2id verification at a time, its 19 MiB handed back to the
+	// system afterwards: scripts polling the API with Basic credentials
+	// must not stack up memory on a small board.
+	s.verifyMu.Lock()
 	good, err := passwd.Verify(hash, pw)
+	debug.FreeOSMemory()
+	s.verifyMu.Unlock()
 	if err != nil {
 		s.log.Error("web: the stored admin password hash is unreadable", "err", err)
 	}
