@@ -24,6 +24,8 @@ help:
 	@echo "make bench   benchmarks"
 	@echo "make fuzz    each fuzz target for FUZZTIME (default 10s)"
 	@echo "make deb     Debian packages for amd64, arm64, armhf and armel in build/deb/"
+	@echo "make image   a flashable Raspberry Pi (arm64) SD-card image in build/image/ (root or sudo)"
+	@echo "make image-test  boots that image under qemu-system-aarch64 and waits for the web page"
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./firmware/... ./tools/...
@@ -80,3 +82,4 @@ fuzz:
 clean:
 	rm -rf $(BIN)
 include tools/deb/deb.mk
+include tools/image/image.mk
