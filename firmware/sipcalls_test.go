@@ -27,6 +27,13 @@ func sipGateway(t *testing.T, extra string) *gateway {
 // sipGatewayServer is sipGateway, also returning the Kamailio.
 func sipGatewayServer(t *testing.T, extra string) (*gateway, *kamailiotest.Server) {
 	t.Helper()
+	return sipGatewayWith(t, "", extra, [3]string{})
+}
+
+// sipGatewayWith is sipGatewayServer with more keys for the [sip] table,
+// the [region] table and each port's [[line]].
+func sipGatewayWith(t *testing.T, sipExtra, extra string, lineExtra [3]string) (*gateway, *kamailiotest.Server) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end with Kamailio: native run only")
 	}
@@ -55,6 +62,7 @@ ca_file = "ca.pem"
 srtp = "optional"
 register_expires_s = 120
 mwi_subscribe = false
+%s
 [region]
 country = "us"
 %s
@@ -63,17 +71,20 @@ port = 1
 user = "1001"
 password = "pw1001"
 display_name = "KITCHEN"
+%s
 [[line]]
 port = 2
 user = "1002"
 password = "pw1002"
 display_name = "OFFICE"
+%s
 [[line]]
 port = 3
 user = "1003"
 password = "pw1003"
 display_name = "GARAGE"
-`, srv.TLSAddr, extra)
+%s
+`, srv.TLSAddr, sipExtra, extra, lineExtra[0], lineExtra[1], lineExtra[2])
 	g := startGatewayDoc(t, dir, doc)
 	deadline := time.Now().Add(15 * time.Second)
 	for _, st := range g.lineStatus() {
@@ -400,5 +411,132 @@ func TestSIPFaxPassThroughEndToEnd(t *testing.T) {
 	}
 	if st := g.lines[1].Status().Call; st == nil || st.State != "active" {
 		t.Errorf("the call did not survive the switch: %+v", st)
+	}
+}
+
+// More of the phone's features through Kamailio: a hotline on port 3 calls
+// port 1 as soon as it is lifted; port 2 forwards on no answer (5 s) to
+// 1003; *66 redials; flash, *98 and a number transfer the held call blind;
+// with sip.dtmf = "info" a key goes out in a SIP INFO and the far end's
+// phone hears it.
+func TestSIPMoreFeaturesEndToEnd(t *testing.T) {
+	g, _ := sipGatewayWith(t, `dtmf = "info"`, "", [3]string{"", "forward_no_answer = \"1003\"\nforward_no_answer_s = 5", "hotline = \"1001\""})
+	// Hotline.
+	hookAction(t, g, 3, "off")
+	waitPhone(t, g, 1, "ringing from the hotline", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	hookAction(t, g, 1, "off")
+	waitState(t, g, 3, "connected", 5*time.Second)
+	// A key by SIP INFO, played to the other phone.
+	time.Sleep(500 * time.Millisecond)
+	dial(t, g, 3, "7", "dtmf")
+	time.Sleep(1200 * time.Millisecond)
+	if got := digitsIn(heard(t, g, 1, 1500)); got != "7" {
+		t.Errorf("port 1 heard %q, want the 7 port 3 sent by INFO", got)
+	}
+	hookAction(t, g, 3, "on")
+	hookAction(t, g, 1, "on")
+	waitState(t, g, 1, "idle", 5*time.Second)
+	waitState(t, g, 3, "idle", 5*time.Second)
+
+	// Forward on no answer: port 2 rings 5 s, then port 3.
+	hookAction(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "1002#", "dtmf")
+	waitPhone(t, g, 2, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	start := time.Now()
+	waitPhone(t, g, 3, "ringing after no answer", 10*time.Second, func(l simLine) bool { return l.Ringing })
+	if d := time.Since(start); d < 4*time.Second {
+		t.Errorf("forwarded after %v, want 5 s", d)
+	}
+	if simLines(t, g)[1].Ringing {
+		t.Error("port 2 still rings after forwarding")
+	}
+	hookAction(t, g, 1, "on")
+	waitState(t, g, 3, "idle", 5*time.Second)
+	waitState(t, g, 1, "idle", 5*time.Second)
+
+	// *66 redials 1002 (the number dialed, not where it was forwarded).
+	hookAction(t, g, 1, "off")
+	waitState(t, g, 1, "dialtone", time.Second)
+	dial(t, g, 1, "*66", "dtmf")
+	waitPhone(t, g, 2, "ringing from the redial", 5*time.Second, func(l simLine) bool { return l.Ringing })
+	hookAction(t, g, 2, "off")
+	waitState(t, g, 1, "connected", 5*time.Second)
+
+	// Flash, *98 1003#: port 2 is transferred to port 3.
+	hookAction(t, g, 1, "flash")
+	waitState(t, g, 1, "dialtone", 3*time.Second)
+	dial(t, g, 1, "*981003#", "dtmf")
+	waitPhone(t, g, 3, "ringing from the transfer", 8*time.Second, func(l simLine) bool { return l.Ringing })
+	hookAction(t, g, 3, "off")
+	waitState(t, g, 3, "connected", 5*time.Second)
+	speak(t, g, 2, 600, 2*time.Second)
+	time.Sleep(900 * time.Millisecond)
+	hears(t, g, 3, 600, "port 2 after the blind transfer")
+	hookAction(t, g, 1, "on")
+	waitState(t, g, 1, "idle", 5*time.Second)
+}
+
+// digitsIn runs a DTMF receiver over x and returns the digits it found.
+func digitsIn(x []int16) string {
+	det := dtmf.NewDetector(dtmf.DefaultConfig())
+	var digits string
+	for _, ev := range det.Flush(det.Process(nil, x)) {
+		if ev.Kind == dtmf.Begin {
+			digits += string(ev.Digit)
+		}
+	}
+	return digits
+}
+
+// A caller from outside (SIPp) asking for distinctive ring 3 with its
+// identity in P-Asserted-Identity: port 1 rings 0.4 s, 0.2 s off, 0.4 s,
+// 0.2 s, 0.8 s, 4 s (GR-506 dr3) and shows the asserted name and number;
+// the caller cancels and the call log has a missed call. An anonymous
+// caller is refused with 433 on a line that rejects them.
+func TestSIPAlertInfoAndAnonymousEndToEnd(t *testing.T) {
+	g, _ := sipGatewayWith(t, "", "", [3]string{"", "", "anonymous_reject = true"})
+	sc := sipptest.Start(t, sipptest.Config{Scenario: "testdata/invite_dr3.xml", Remote: g.sip.agent.LocalAddr().String(), Service: "1001"})
+	var rings []bool
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		rings = append(rings, simLines(t, g)[0].Ringing)
+		time.Sleep(20 * time.Millisecond)
+	}
+	l := simLines(t, g)[0]
+	if l.CallerID == nil || l.CallerID.Number != "5551234" || l.CallerID.Name != "ALERT TEST" {
+		t.Errorf("display %+v, want ALERT TEST 5551234 from P-Asserted-Identity", l.CallerID)
+	}
+	// The ringing after caller ID: find the dr3 bursts.
+	var runs []int // in 20 ms polls
+	for i := 0; i < len(rings); {
+		j := i
+		for j < len(rings) && rings[j] == rings[i] {
+			j++
+		}
+		if rings[i] {
+			runs = append(runs, j-i)
+		}
+		i = j
+	}
+	t.Logf("ring bursts (×20 ms): %v", runs)
+	found := false
+	for i := 0; i+3 <= len(runs); i++ {
+		near := func(n, want int) bool { return n >= want-4 && n <= want+4 }
+		if near(runs[i], 20) && near(runs[i+1], 20) && near(runs[i+2], 40) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no dr3 pattern (0.4, 0.4, 0.8 s bursts) in %v", runs)
+	}
+	sc.Wait(15 * time.Second)
+	waitState(t, g, 1, "idle", 3*time.Second)
+	if recs := g.history.List(); len(recs) == 0 || recs[0].Result != "missed" || recs[0].Number != "5551234" {
+		t.Errorf("call log %+v", recs)
+	}
+	sipptest.Start(t, sipptest.Config{Scenario: "testdata/invite_anonymous.xml", Remote: g.sip.agent.LocalAddr().String(), Service: "1003"}).Wait(10 * time.Second)
+	if simLines(t, g)[2].Ringing {
+		t.Error("port 3 rang for an anonymous caller")
 	}
 }

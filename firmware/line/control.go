@@ -1202,9 +1202,10 @@ func (c *controller) ended(lc *lcall, ev call.Event) {
 	if lc == c.active && ev.Code >= 300 && ev.Code < 400 && ev.Target != "" && lc.hops < maxRedirects && !lc.hungUp && offHook {
 		// Redirected (a forwarded number): call where the response says.
 		c.l.log.Info("call redirected", "from", lc.number, "to", ev.Target, "code", ev.Code)
-		hops, consult := lc.hops+1, lc.consult
+		hops, consult, last := lc.hops+1, lc.consult, c.lastDialed
 		c.active = nil
 		c.placeCall(ev.Target)
+		c.lastDialed = last // a redial calls the number dialed, not where it led
 		if c.active != nil {
 			c.active.hops, c.active.consult = hops, consult
 		}

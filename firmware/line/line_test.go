@@ -523,6 +523,9 @@ func TestFollowsRedirect(t *testing.T) {
 		t.Fatalf("%d calls placed, want %d: redirections must stop", n, 1+maxRedirects)
 	}
 	h.wantState("congestion")
+	if h.c.lastDialed != "911" {
+		t.Errorf("redial would call %q, want the number dialed", h.c.lastDialed)
+	}
 }
 
 // An INVITE with Replaces for the call in progress (the far end finished an
