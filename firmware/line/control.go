@@ -149,28 +149,23 @@ type controller struct {
 	deadline [nTimers]time.Time
 
 	// caller-ID and ringing sequence
-	cidSteps   []callerid.Step
-	cidIdx     int
-	cidGuard   time.Duration
-	ringAfter  hal.Cadence // rings after the sequence; nil for VMWI
-	ringEnd    time.Time   // when the first ring of the sequence ended
-	oht        *callerid.Audio
-	cwBurst    int
-	cidcw      *callerid.OffHook
-	playTone   string // a tone to play over the call (call waiting)
-	stopped    bool
-	sync       bool    // tests: operations run inline
-	pending    []event // results of inline operations
-	opCtx      context.Context
-	cancelOps  context.CancelFunc
-	cadenceFor func(name string) hal.Cadence
+	cidSteps  []callerid.Step
+	cidIdx    int
+	cidGuard  time.Duration
+	ringAfter hal.Cadence // rings after the sequence; nil for VMWI
+	ringEnd   time.Time   // when the first ring of the sequence ended
+	oht       *callerid.Audio
+	cwBurst   int
+	cidcw     *callerid.OffHook
+	sync      bool    // tests: operations run inline
+	pending   []event // results of inline operations
+	opCtx     context.Context
+	cancelOps context.CancelFunc
 }
 
 func newController(l *Line) *controller {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &controller{l: l, cfg: &l.cfg, feat: l.cfg.Features, now: l.cfg.now, opCtx: ctx, cancelOps: cancel}
-	c.cadenceFor = c.cadence
-	return c
+	return &controller{l: l, cfg: &l.cfg, feat: l.cfg.Features, now: l.cfg.now, opCtx: ctx, cancelOps: cancel}
 }
 
 // run is the control goroutine.
@@ -941,7 +936,7 @@ func (c *controller) startRinging(lc *lcall) {
 	if lc != nil && lc.c != nil {
 		name = lc.c.Ringing()
 	}
-	cad := c.cadenceFor(name)
+	cad := c.cadence(name)
 	if lc == nil || !c.feat.CallerID || c.cfg.CallerID == 0 || name == "page" || name == "intercom" {
 		c.ring(cad)
 		return
@@ -1380,7 +1375,6 @@ func (c *controller) timer(t int) {
 
 // shutdown hangs up the calls left when the line stops.
 func (c *controller) shutdown() {
-	c.stopped = true
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	for _, lc := range c.calls {
