@@ -168,50 +168,21 @@ func missing(t testing.TB) {
 	t.Skip(ErrNotInstalled)
 }
 
-// freePort returns a port free for both UDP and TCP on 127.0.0.1, and with
-// tls the next one free for TCP too.
-func freePort(tls bool) (int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", l.Addr().String())
-		ok := err == nil
-		if ok && tls {
-			l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+1))
-			ok = err == nil
-			if ok {
-				l2.Close()
-			}
-		}
-		if u != nil {
-			u.Close()
-		}
-		l.Close()
-		if ok {
-			return port, nil
-		}
-	}
-	return 0, errors.New("baresiptest: no free port")
-}
-
 func start(t testing.TB, cfg Config) (*Peer, error) {
 	dir := t.TempDir()
-	sipPort, err := freePort(cfg.Transport == "tls")
+	sipPort, err := proctest.FreePorts(2) // SIP, and TLS on the next
 	if err != nil {
 		return nil, err
 	}
-	ctrlPort, err := freePort(false)
+	ctrlPort, err := proctest.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
-	rtpPort, err := freePort(false)
+	rtpPort, err := proctest.FreePorts(3) // an even RTP port and its RTCP port
 	if err != nil {
 		return nil, err
 	}
-	rtpPort &^= 1
+	rtpPort = (rtpPort + 1) &^ 1
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "sip_listen\t127.0.0.1:%d\n", sipPort)
 	if cfg.Transport == "tls" {

@@ -45,6 +45,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/tipring/tipring/sip/siptest/proctest"
 	"github.com/tipring/tipring/sip/siptest/testca"
 )
 
@@ -264,10 +265,11 @@ func start(t testing.TB, cfg Config, modules string) (*Server, error) {
 		return nil, fmt.Errorf("kamailiotest: %w", err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	port, tlsPort, err := freePorts()
+	port, err := proctest.FreePorts(2) // UDP and TCP, then TLS
 	if err != nil {
 		return nil, err
 	}
+	tlsPort := port + 1
 	leaf, err := cfg.CA.Loopback()
 	if err != nil {
 		return nil, err
@@ -353,35 +355,6 @@ func render(path, name string, data tmplData) error {
 		return fmt.Errorf("kamailiotest: %w", err)
 	}
 	return nil
-}
-
-// freePorts returns a port free for both UDP and TCP on 127.0.0.1 and a
-// second port free for TCP.
-func freePorts() (int, int, error) {
-	for range 20 {
-		tl, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, 0, fmt.Errorf("kamailiotest: %w", err)
-		}
-		port := tl.Addr().(*net.TCPAddr).Port
-		ul, err := net.ListenPacket("udp", tl.Addr().String())
-		if err != nil {
-			tl.Close()
-			continue
-		}
-		tl2, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tl.Close()
-			ul.Close()
-			return 0, 0, fmt.Errorf("kamailiotest: %w", err)
-		}
-		tlsPort := tl2.Addr().(*net.TCPAddr).Port
-		tl.Close()
-		ul.Close()
-		tl2.Close()
-		return port, tlsPort, nil
-	}
-	return 0, 0, errors.New("kamailiotest: no free port pair found")
 }
 
 // waitReady sends OPTIONS over UDP until Kamailio answers, then checks the

@@ -17,7 +17,6 @@ package sipptest
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -91,11 +90,11 @@ func Start(t testing.TB, cfg Config) *Scenario {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, err := freePort()
+	port, err := proctest.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mport, err := freePort()
+	mport, err := proctest.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,23 +167,6 @@ func (s *Scenario) Wait(d time.Duration) {
 
 func (s *Scenario) stop() {
 	proctest.Stop(s.t, "sipptest", s.cmd, s.waited, 2*time.Second, 5*time.Second)
-}
-
-func freePort() (int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", l.Addr().String())
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port, nil
-		}
-	}
-	return 0, fmt.Errorf("sipptest: no free port")
 }
 
 type syncBuffer struct {
