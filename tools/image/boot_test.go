@@ -51,6 +51,54 @@ ExecStart=
 ExecStart=/usr/bin/tipring -config /etc/tipring/tipring.toml -board sim
 `
 
+// alsaUnit runs hal/alsa's kernel loopback test once at boot, its output on
+// the console.
+const alsaUnit = `# Written by tools/image/boot_test.go into a copy of the image.
+[Unit]
+Description=hal/alsa against the kernel's snd-aloop (image test)
+After=systemd-modules-load.service
+
+[Service]
+Type=oneshot
+ExecStartPre=-/usr/sbin/modprobe snd-aloop
+ExecStart=/usr/local/bin/alsa.test -test.run TestLoopbackKernel -test.v -test.count=1
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+`
+
+// TestALSALoopbackInGuest runs hal/alsa's TestLoopbackKernel inside the
+// booted image, whose Debian kernel has snd-aloop: the ALSA layer's ioctls
+// against the kernel's own loopback card, on arm64, where this machine's
+// container kernel has no sound modules to load.
+func TestALSALoopbackInGuest(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "alsa.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, "./hal/alsa")
+	build.Dir = filepath.Join("..", "..")
+	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c ./hal/alsa for arm64: %v\n%s", err, out)
+	}
+	vm := boot(t, "alsa", func(img string, root Partition) {
+		unit := filepath.Join(t.TempDir(), "alsa-image-test.service")
+		if err := os.WriteFile(unit, []byte(alsaUnit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		debugfsWrite(t, img, root, []string{
+			"write " + bin + " /usr/local/bin/alsa.test",
+			"set_inode_field /usr/local/bin/alsa.test mode 0100755",
+			"write " + unit + " /etc/systemd/system/alsa-image-test.service",
+			"symlink /etc/systemd/system/multi-user.target.wants/alsa-image-test.service /etc/systemd/system/alsa-image-test.service",
+		})
+	})
+	vm.waitConsole(t, `--- (PASS|FAIL|SKIP): TestLoopbackKernel`, 8*time.Minute)
+	if !strings.Contains(vm.console.String(), "--- PASS: TestLoopbackKernel") {
+		t.Errorf("TestLoopbackKernel did not pass in the guest:\n%s", tail(vm.console.String(), 60))
+	}
+}
+
 // TestBootSim boots with the simulated board and waits for the first-visit
 // setup page over HTTPS.
 func TestBootSim(t *testing.T) {

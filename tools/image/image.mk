@@ -66,13 +66,14 @@ image-assemble:
 	@ls -l $(IMAGE) $(IMAGE).xz; du -h --apparent-size $(IMAGE); du -h $(IMAGE)
 
 # Boots copies of the image under qemu-system-aarch64: with the simulated
-# board (the setup page over HTTPS) and with the shipped configuration
-# (the status page says the board failed). Build tag imagetest: `make test`
+# board (the setup page over HTTPS), with the shipped configuration (the
+# status page says the board failed), and once to run hal/alsa's test
+# against the guest kernel's snd-aloop. Build tag imagetest: `make test`
 # never runs it.
 image-test: image-deps
 	@test -f $(IMAGE) || { echo "image-test: no $(IMAGE); make image first"; exit 1; }
 	TIPRING_IMAGE=$(abspath $(IMAGE)) TIPRING_IMAGE_TIMEOUT=$(IMAGE_TEST_TIMEOUT) TIPRING_IMAGE_LOGDIR=$(abspath $(IMAGE_DIR)) \
-		$(GO) test -tags imagetest -count=1 -timeout 30m -v -run 'TestBoot' ./tools/image/
+		$(GO) test -tags imagetest -count=1 -timeout 30m -v -run 'TestBoot|TestALSALoopbackInGuest' ./tools/image/
 
 ifneq ($(words $(MAKEFILE_LIST)),1)
 .DEFAULT_GOAL := $(IMAGE_PREV_GOAL)
