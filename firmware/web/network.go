@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 
 	"github.com/tipring/tipring/firmware/config"
@@ -93,35 +92,17 @@ func (s *Server) networkPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) networkSave(w http.ResponseWriter, r *http.Request) {
 	fe := fieldErrs{}
-	ca, err := readCA(r, "ca_file")
-	if err != nil {
-		fe.add("ca_file", "%v", err)
-	}
-	caPath := filepath.Join(filepath.Dir(s.o.Store.Path()), provisionCAFileName)
-	var restoreCA func()
-	err = s.o.Store.Update(func(c *config.Config) error {
+	uploaded, err := s.updateWithCA(r, "ca_file", provisionCAFileName, fe, func(c *config.Config, uploaded bool) {
 		applyNetwork(c, r.PostForm, fe)
-		if ca != nil {
+		if uploaded {
 			c.Provision.CAFile = provisionCAFileName
 		}
-		if err := checkForm(*c, fe); err != nil {
-			return err
-		}
-		if ca != nil { // in place before the change is announced
-			undo, werr := replaceFile(caPath, ca)
-			restoreCA = undo
-			return werr
-		}
-		return nil
 	})
 	if err != nil {
-		if restoreCA != nil {
-			restoreCA()
-		}
 		c := s.o.Store.Get()
 		s.formFailed(w, r, err, fe, s.networkView(networkForm(r.PostForm, fe, c.Provision.CAFile)), "syslog.", "provision.")
 		return
 	}
-	s.log.Info("web: network settings saved", "client", clientOf(r), "new provisioning CA", ca != nil)
+	s.log.Info("web: network settings saved", "client", clientOf(r), "new provisioning CA", uploaded)
 	http.Redirect(w, r, "/network?saved=1", http.StatusSeeOther)
 }

@@ -417,19 +417,21 @@ func readCA(r *http.Request, name string) ([]byte, error) {
 	return data, nil
 }
 
-func (s *Server) sipSave(w http.ResponseWriter, r *http.Request) {
-	fe := fieldErrs{}
-	ca, err := readCA(r, "ca")
+// updateWithCA saves a settings form that may carry a CA certificate
+// upload in field: apply changes the configuration (told whether a
+// certificate came), the form's checks run, and the certificate is put in
+// place as fileName next to the configuration before the change is
+// announced, and put back if the save fails. It reports whether a
+// certificate was uploaded.
+func (s *Server) updateWithCA(r *http.Request, field, fileName string, fe fieldErrs, apply func(c *config.Config, uploaded bool)) (bool, error) {
+	ca, err := readCA(r, field)
 	if err != nil {
-		fe.add("ca", "%v", err)
+		fe.add(field, "%v", err)
 	}
-	caPath := filepath.Join(filepath.Dir(s.o.Store.Path()), caFileName)
+	caPath := filepath.Join(filepath.Dir(s.o.Store.Path()), fileName)
 	var restoreCA func()
 	err = s.o.Store.Update(func(c *config.Config) error {
-		applySIP(&c.SIP, r.PostForm, fe)
-		if ca != nil {
-			c.SIP.CAFile = caFileName
-		}
+		apply(c, ca != nil)
 		if err := checkForm(*c, fe); err != nil {
 			return err
 		}
@@ -440,15 +442,26 @@ func (s *Server) sipSave(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if err != nil {
-		if restoreCA != nil {
-			restoreCA()
+	if err != nil && restoreCA != nil {
+		restoreCA()
+	}
+	return ca != nil, err
+}
+
+func (s *Server) sipSave(w http.ResponseWriter, r *http.Request) {
+	fe := fieldErrs{}
+	uploaded, err := s.updateWithCA(r, "ca", caFileName, fe, func(c *config.Config, uploaded bool) {
+		applySIP(&c.SIP, r.PostForm, fe)
+		if uploaded {
+			c.SIP.CAFile = caFileName
 		}
+	})
+	if err != nil {
 		c := s.o.Store.Get()
 		s.formFailed(w, r, err, fe, view{Title: "SIP", Nav: "SIP", Form: sipForm(r.PostForm, fe, c.SIP.CAFile)}, "sip.")
 		return
 	}
-	s.log.Info("web: SIP settings saved", "client", clientOf(r), "new CA", ca != nil)
+	s.log.Info("web: SIP settings saved", "client", clientOf(r), "new CA", uploaded)
 	http.Redirect(w, r, "/sip?saved=1", http.StatusSeeOther)
 }
 
