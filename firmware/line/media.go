@@ -60,8 +60,6 @@ type mixer struct {
 	evs     []dtmf.Event
 	delayed hal.Frame // the mouthpiece frame before this one
 	muting  bool      // a key is down and its tone is kept out of the call
-	keyDown byte
-	keyAt   int64
 	cidcw   *callerid.OffHook
 	cwPlay  bool
 	oht     *callerid.Audio // caller ID or VMWI being played
@@ -314,7 +312,6 @@ func (m *mixer) key(p *plan, ev dtmf.Event, start int64, relay bool) {
 		if from := ev.Sample - (start - hal.FrameSamples); from < hal.FrameSamples {
 			clear(m.delayed[max(from, 0):])
 		}
-		m.keyDown = ev.Digit
 	} else {
 		m.muting = false
 	}
