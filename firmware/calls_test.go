@@ -82,6 +82,14 @@ func dial(t *testing.T, g *gateway, port int, digits, method string) {
 	post(t, g, fmt.Sprintf("/api/sim/lines/%d/dial", port), fmt.Sprintf(`{"digits":%q,"method":%q}`, digits, method))
 }
 
+// liftAndDial lifts port's handset, waits for dial tone and dials.
+func liftAndDial(t *testing.T, g *gateway, port int, digits, method string) {
+	t.Helper()
+	hookAction(t, g, port, "off")
+	waitState(t, g, port, "dialtone", time.Second)
+	dial(t, g, port, digits, method)
+}
+
 // say plays samples into the port's mouthpiece.
 func say(t *testing.T, g *gateway, port int, x []int16) {
 	t.Helper()
@@ -230,9 +238,7 @@ func TestLocalCallEndToEnd(t *testing.T) {
 		t.Skip("end-to-end: native run only")
 	}
 	g := startGatewayDoc(t, t.TempDir(), localDoc)
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "22", "pulse")
+	liftAndDial(t, g, 1, "22", "pulse")
 	waitPhone(t, g, 2, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
 	waitState(t, g, 1, "ringback", time.Second)
 	// Caller ID between the first and second ring.
@@ -345,9 +351,7 @@ func TestPagingAndIntercomEndToEnd(t *testing.T) {
 		t.Skip("end-to-end: native run only")
 	}
 	g := localGateway(t, 3, "")
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "*81", "dtmf")
+	liftAndDial(t, g, 1, "*81", "dtmf")
 	waitPhone(t, g, 2, "page ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
 	waitPhone(t, g, 3, "page ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
 	hookAction(t, g, 2, "off")
@@ -364,9 +368,7 @@ func TestPagingAndIntercomEndToEnd(t *testing.T) {
 	hookAction(t, g, 3, "on")
 	waitState(t, g, 3, "idle", 5*time.Second)
 
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "*8023", "dtmf")
+	liftAndDial(t, g, 1, "*8023", "dtmf")
 	waitPhone(t, g, 3, "intercom ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
 	if simLines(t, g)[1].Ringing {
 		t.Error("intercom to port 3 rang port 2")
@@ -389,9 +391,7 @@ func TestCallHistoryAPI(t *testing.T) {
 	if err := g.store.Update(func(c *config.Config) error { c.Web.AdminPasswordHash = h; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "22", "dtmf")
+	liftAndDial(t, g, 1, "22", "dtmf")
 	waitState(t, g, 2, "ringing", 5*time.Second)
 	hookAction(t, g, 1, "on")
 	waitState(t, g, 2, "idle", 5*time.Second)

@@ -103,9 +103,7 @@ display_name = "GARAGE"
 // once both talk.
 func placeCall(t *testing.T, g *gateway, from, to int, number string) {
 	t.Helper()
-	hookAction(t, g, from, "off")
-	waitState(t, g, from, "dialtone", time.Second)
-	dial(t, g, from, number+"#", "dtmf")
+	liftAndDial(t, g, from, number+"#", "dtmf")
 	waitPhone(t, g, to, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
 	hookAction(t, g, to, "off")
 	waitState(t, g, from, "connected", 5*time.Second)
@@ -143,9 +141,7 @@ func speak(t *testing.T, g *gateway, port int, f float64, d time.Duration) {
 // port 2 hangs up and port 1 hears busy.
 func TestSIPCallEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "1002#", "dtmf")
+	liftAndDial(t, g, 1, "1002#", "dtmf")
 	l := waitPhone(t, g, 2, "caller ID", 8*time.Second, func(l simLine) bool { return l.CallerID != nil })
 	if l.CallerID.Number != "1001" || l.CallerID.Name != "KITCHEN" {
 		t.Errorf("port 2 shows %+v, want KITCHEN 1001", *l.CallerID)
@@ -196,9 +192,7 @@ func TestSIPCallEndToEnd(t *testing.T) {
 func TestSIPCallWaitingEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
 	placeCall(t, g, 2, 1, "1001")
-	hookAction(t, g, 3, "off")
-	waitState(t, g, 3, "dialtone", time.Second)
-	dial(t, g, 3, "1001#", "dtmf")
+	liftAndDial(t, g, 3, "1001#", "dtmf")
 	waitState(t, g, 3, "ringback", 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	// SAS: 440 Hz for 300 ms (GR-506), then CAS 2130 + 2750 Hz; the
@@ -289,9 +283,7 @@ func TestSIPBusyAndUnknownEndToEnd(t *testing.T) {
 	g := sipGateway(t, "")
 	hookAction(t, g, 2, "off")
 	waitState(t, g, 2, "dialtone", time.Second)
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "1002#", "dtmf")
+	liftAndDial(t, g, 1, "1002#", "dtmf")
 	waitState(t, g, 1, "busy", 5*time.Second)
 	hookAction(t, g, 1, "on")
 	waitState(t, g, 1, "idle", 3*time.Second)
@@ -330,9 +322,7 @@ func TestSIPFeatureCodesEndToEnd(t *testing.T) {
 	if !g.store.Get().Lines[1].DND {
 		t.Error("*78 not saved in the configuration")
 	}
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "1002#", "dtmf")
+	liftAndDial(t, g, 1, "1002#", "dtmf")
 	waitState(t, g, 1, "congestion", 5*time.Second)
 	if simLines(t, g)[1].Ringing {
 		t.Error("port 2 rang with do not disturb")
@@ -344,9 +334,7 @@ func TestSIPFeatureCodesEndToEnd(t *testing.T) {
 	if fw := g.store.Get().Lines[1].ForwardAlways; fw != "1003" {
 		t.Errorf("forward saved as %q", fw)
 	}
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "1002#", "dtmf")
+	liftAndDial(t, g, 1, "1002#", "dtmf")
 	waitPhone(t, g, 3, "ringing (forwarded)", 8*time.Second, func(l simLine) bool { return l.Ringing })
 	hookAction(t, g, 3, "off")
 	waitState(t, g, 1, "connected", 5*time.Second)
@@ -439,9 +427,7 @@ func TestSIPMoreFeaturesEndToEnd(t *testing.T) {
 	waitState(t, g, 3, "idle", 5*time.Second)
 
 	// Forward on no answer: port 2 rings 5 s, then port 3.
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "1002#", "dtmf")
+	liftAndDial(t, g, 1, "1002#", "dtmf")
 	waitPhone(t, g, 2, "ringing", 5*time.Second, func(l simLine) bool { return l.Ringing })
 	start := time.Now()
 	waitPhone(t, g, 3, "ringing after no answer", 10*time.Second, func(l simLine) bool { return l.Ringing })
@@ -456,9 +442,7 @@ func TestSIPMoreFeaturesEndToEnd(t *testing.T) {
 	waitState(t, g, 1, "idle", 5*time.Second)
 
 	// *66 redials 1002 (the number dialed, not where it was forwarded).
-	hookAction(t, g, 1, "off")
-	waitState(t, g, 1, "dialtone", time.Second)
-	dial(t, g, 1, "*66", "dtmf")
+	liftAndDial(t, g, 1, "*66", "dtmf")
 	waitPhone(t, g, 2, "ringing from the redial", 5*time.Second, func(l simLine) bool { return l.Ringing })
 	hookAction(t, g, 2, "off")
 	waitState(t, g, 1, "connected", 5*time.Second)

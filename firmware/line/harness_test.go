@@ -140,6 +140,17 @@ func (h *harness) ended(fc *fakeCall, cause call.EndCause, code int) {
 	h.ev(fc, call.Event{Kind: call.EventEnded, Cause: cause, Code: code})
 }
 
+// callOut lifts the handset, dials 911 (complete at once) and has the far
+// end answer: the line is then in a call.
+func (h *harness) callOut() *fakeCall {
+	h.t.Helper()
+	h.hook("off")
+	h.dial("911")
+	fc := h.net.last(h.t)
+	h.answered(fc)
+	return fc
+}
+
 // incoming offers a call from number.
 func (h *harness) incoming(number, name string) *fakeCall {
 	fc := newFakeCall(call.Incoming, call.Party{Number: number, Name: name})

@@ -306,10 +306,7 @@ func TestCallWaitingAndFlash(t *testing.T) {
 // on the gateway; flash drops the party added last.
 func TestConference(t *testing.T) {
 	h := newHarness(t, nil)
-	h.hook("off")
-	h.dial("911")
-	a := h.net.last(t)
-	h.answered(a)
+	a := h.callOut()
 	h.hook("flash")
 	if !a.did("hold") {
 		t.Fatal("flash does not hold")
@@ -359,10 +356,7 @@ func constFrame(v int16) hal.Frame {
 // rings, it is a blind transfer and the consultation is cancelled.
 func TestTransferOnHangup(t *testing.T) {
 	h := newHarness(t, nil)
-	h.hook("off")
-	h.dial("911")
-	a := h.net.last(t)
-	h.answered(a)
+	a := h.callOut()
 	h.hook("flash")
 	h.dial("2125551234")
 	h.advance(digitmap.DefaultShort)
@@ -379,10 +373,7 @@ func TestTransferOnHangup(t *testing.T) {
 	h.wantState("idle")
 
 	h = newHarness(t, nil)
-	h.hook("off")
-	h.dial("911")
-	a = h.net.last(t)
-	h.answered(a)
+	a = h.callOut()
 	h.hook("flash")
 	h.dial("2125551234")
 	h.advance(digitmap.DefaultShort)
@@ -397,10 +388,7 @@ func TestTransferOnHangup(t *testing.T) {
 // Flash, *98 and a number: a blind transfer of the held call.
 func TestBlindTransferCode(t *testing.T) {
 	h := newHarness(t, nil)
-	h.hook("off")
-	h.dial("911")
-	a := h.net.last(t)
-	h.answered(a)
+	a := h.callOut()
 	h.hook("flash")
 	h.dial("*98")
 	h.wantTone("stutter")
@@ -493,10 +481,7 @@ func TestMessageWaiting(t *testing.T) {
 // DTMF during a call goes by SIP INFO when the line is set so.
 func TestDTMFInfo(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.DTMF = DTMFInfo })
-	h.hook("off")
-	h.dial("911")
-	a := h.net.last(t)
-	h.answered(a)
+	a := h.callOut()
 	h.dial("5")
 	if !a.did("info 5") {
 		t.Fatalf("no INFO: %v", a)
@@ -590,10 +575,7 @@ func TestPrivateCallerID(t *testing.T) {
 // for a local call.
 func TestFaxReinvite(t *testing.T) {
 	h := newHarness(t, nil)
-	h.hook("off")
-	h.dial("911")
-	a := h.net.last(t)
-	h.answered(a)
+	a := h.callOut()
 	h.c.handle(event{kind: evFax, op: "CNG"})
 	if a.did("passthrough") {
 		t.Fatal("re-offered with FaxReinvite off")
@@ -605,10 +587,7 @@ func TestFaxReinvite(t *testing.T) {
 	cfg := h.l.cfg
 	cfg.FaxReinvite = true
 	h.c.handle(event{kind: evConfig, config: &cfg})
-	h.hook("off")
-	h.dial("911")
-	a = h.net.last(t)
-	h.answered(a)
+	a = h.callOut()
 	h.c.handle(event{kind: evFax, op: "CED"})
 	if !a.did("passthrough") {
 		t.Fatalf("no pass-through re-offer: %v", a)
