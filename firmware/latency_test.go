@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,36 +14,47 @@ import (
 	"time"
 
 	"github.com/tipring/tipring/board/sim"
+	"github.com/tipring/tipring/dsp/g711"
+	"github.com/tipring/tipring/firmware/capture"
 	"github.com/tipring/tipring/hal"
-	"github.com/tipring/tipring/sip/media/jitter"
 	"github.com/tipring/tipring/sip/siptest/kamailiotest"
 	"github.com/tipring/tipring/sip/siptest/testca"
 )
 
 // BenchmarkGatewayLatency measures the latency the gateway adds to a call
-// at ptime 20: a click said into port 1's mouthpiece, carried as RTP
-// through the gateway's own media path to port 2 (a call 1001 → 1002
-// through Kamailio; the RTP goes straight between the two sessions over
-// loopback) and found in port 2's earpiece. That is the gateway's sending
-// side plus its receiving side, the two-way sum: mouth → wire → ear.
+// at ptime 20, each side on its own: a click said into port 1's
+// mouthpiece, carried as RTP through the gateway's own media path to port 2
+// (a call 1001 → 1002 through Kamailio; the RTP goes straight between the
+// two sessions over loopback) and found in port 2's earpiece.
 //
-// The sim's PCM clock moves one 20 ms frame each way on every port at the
-// same tick, so the click leaves the mouthpiece at a tick and reaches the
-// earpiece at a later tick of the same clock. Where in its 20 ms the click
-// was said is not known to the test (Say queues it for the next tick), so
-// each trial measures from the wall-clock time of Say to the time of the
-// earpiece read, which over-estimates by two uniform phases of 0–20 ms
-// (20 ms on average); many trials at random phases give the mean, and the
-// known frame quantisation the exact figure.
+//   - mouth → wire: from the moment the click's first sample entered
+//     port 1's microphone to the moment the RTP packet carrying it left
+//     (the capture's time stamp of the packet sent);
+//   - wire → ear: from the moment that packet arrived at port 2's session
+//     to the moment the click's first sample played in port 2's earpiece.
 //
-// It needs Kamailio and takes about ten seconds: `go test -run '^$' -bench
-// GatewayLatency ./firmware`. Skipped under -short; plain `go test` runs
-// no benchmarks.
+// The simulated board's PCM clock gives the sample times: a mouthpiece
+// frame handed over at a tick was spoken during the 20 ms before it
+// (sim.Phone.SaidAt), an earpiece frame handed over at a tick plays during
+// the 20 ms after it (sim.Phone.HeardAt); real hardware has the same
+// framing, one PCM period each way. Both are measured with keys sent as
+// RFC 4733 events (the default, with its one-frame hold-back to cut a
+// key's tone out of the audio) and in-band (no hold-back).
+//
+// It needs Kamailio and takes about twenty seconds: `go test -run '^$'
+// -bench GatewayLatency ./firmware`. Skipped under -short; plain `go test`
+// runs no benchmarks.
 func BenchmarkGatewayLatency(b *testing.B) {
 	if testing.Short() {
 		b.Skip("end-to-end latency with Kamailio: native run only")
 	}
-	g := latGateway(b)
+	for _, dtmf := range []string{"rfc4733", "inband"} {
+		b.Run("dtmf="+dtmf, func(b *testing.B) { benchLatency(b, dtmf) })
+	}
+}
+
+func benchLatency(b *testing.B, dtmf string) {
+	g := latGateway(b, dtmf)
 	board, ok := g.board.(*sim.Board)
 	if !ok {
 		b.Fatal("not the simulated board")
@@ -52,63 +62,91 @@ func BenchmarkGatewayLatency(b *testing.B) {
 	mouth, ear := board.Phones()[0], board.Phones()[1]
 	latCall(b, g, mouth, ear)
 	time.Sleep(time.Second) // the jitter buffer settles
+	loud := func(v int16) bool { return v > 4000 || v < -4000 }
 	click := []int16{16000, -16000, 16000, -16000}
-	const trials = 24
-	var est []time.Duration // per trial: measured − 20 ms of phase bias
-	var offs []int
+	const trials = 16
+	type trial struct{ said, heard time.Time }
+	var ts []trial
+	if err := g.capture.Start(time.Minute); err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for range b.N {
 		for range trials {
 			time.Sleep(time.Duration(rand.IntN(20000)) * time.Microsecond) // a random phase of the PCM clock
-			tSay := time.Now()
 			if err := mouth.Say(click); err != nil {
 				b.Fatal(err)
 			}
 			time.Sleep(300 * time.Millisecond)
-			x := ear.Heard(300)
-			tGet := time.Now()
-			i := slices.IndexFunc(x, func(v int16) bool { return v > 4000 || v < -4000 })
-			if i < 0 {
-				b.Fatalf("the click did not reach port 2 within 300 ms")
+			tick, idx, ok := mouth.SaidAt()
+			if !ok {
+				b.Fatal("the click was not spoken within 300 ms")
 			}
-			// The last sample heard ends the latest tick's frame.
-			after := time.Duration(len(x)-i) * time.Second / 8000
-			est = append(est, tGet.Sub(tSay)-after-hal.FrameDuration)
-			offs = append(offs, (i-len(x)%hal.FrameSamples+hal.FrameSamples)%hal.FrameSamples)
+			x, earTick := ear.HeardAt(300) // 15 whole frames, the last one handed over at earTick
+			i := slices.IndexFunc(x, loud)
+			if i < 0 {
+				b.Fatal("the click did not reach port 2 within 300 ms")
+			}
+			framesAfter := (len(x) - 1 - i) / hal.FrameSamples
+			frameStart := len(x) - (framesAfter+1)*hal.FrameSamples
+			ts = append(ts, trial{
+				said:  tick.Add(-hal.FrameDuration + time.Duration(idx)*time.Second/8000),
+				heard: earTick.Add(-time.Duration(framesAfter)*hal.FrameDuration + time.Duration(i-frameStart)*time.Second/8000),
+			})
 		}
 	}
 	b.StopTimer()
-	var sum time.Duration
-	for _, d := range est {
-		sum += d
+	g.capture.Stop()
+	var pcap bytes.Buffer
+	if err := g.capture.WritePCAP(&pcap); err != nil {
+		b.Fatal(err)
 	}
-	mean := sum / time.Duration(len(est))
-	slices.Sort(est)
-	// The reads come a fixed 300 ms after the Say, a whole number of
-	// frames: the two phases then mostly add up to one frame, and the
-	// median is the better estimate.
-	median := est[len(est)/2]
-	// Tick to tick the latency is whole frames plus the click's place in
-	// its frame (0: Say starts the next frame).
-	off := time.Duration(latMode(offs)) * time.Second / 8000
-	frames := math.Round(float64(median-off) / float64(hal.FrameDuration))
-	quant := time.Duration(frames)*hal.FrameDuration + off
+	pkts, err := capture.ReadPCAP(&pcap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Each packet with the click is in the capture twice: sent by port
+	// 1's session, then received by port 2's (the same bytes, a few
+	// microseconds apart on loopback).
+	var sends, recvs []time.Time
+	seen := map[string]int{} // RTP packets are unique: their headers differ
+	for _, p := range pkts {
+		if len(p.Payload) != 12+hal.FrameSamples || !slices.ContainsFunc(p.Payload[12:], func(c byte) bool { return loud(g711.UlawToLinear(c)) }) {
+			continue
+		}
+		if k, ok := seen[string(p.Payload)]; ok {
+			recvs[k] = p.At
+			continue
+		}
+		seen[string(p.Payload)] = len(sends)
+		sends = append(sends, p.At)
+		recvs = append(recvs, time.Time{})
+	}
+	if len(sends) != len(ts) || slices.ContainsFunc(recvs, time.Time.IsZero) {
+		b.Fatalf("%d trials, but %d packets with the click sent, received: %v", len(ts), len(sends), recvs)
+	}
+	var m2w, w2e []time.Duration
+	for k, t := range ts {
+		m2w = append(m2w, sends[k].Sub(t.said))
+		w2e = append(w2e, t.heard.Sub(recvs[k]))
+	}
+	slices.Sort(m2w)
+	slices.Sort(w2e)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	b.ReportMetric(ms(median), "ms-mouth-to-ear")
-	b.ReportMetric(ms(quant), "ms-mouth-to-ear-frames")
+	med := func(ds []time.Duration) time.Duration { return ds[len(ds)/2] }
+	b.ReportMetric(ms(med(m2w)), "ms-mouth-to-wire")
+	b.ReportMetric(ms(med(w2e)), "ms-wire-to-ear")
+	b.ReportMetric(ms(med(m2w)+med(w2e)), "ms-mouth-to-ear")
 	b.ReportMetric(0, "ns/op")
-	b.Logf("mouth (port 1) → ear (port 2) at ptime 20, %d trials: median %.1f ms, mean %.1f ms (estimates %.1f…%.1f ms), in whole PCM frames plus the click's place in its frame %.2f ms",
-		len(est), ms(median), ms(mean), ms(est[0]), ms(est[len(est)-1]), ms(quant))
-	b.Logf("expected breakdown (tick to tick): sending side %v DTMF hold-back (firmware/line/media.go sends each mouthpiece frame one frame late, to cut a key's tone out of the audio) + ptime %v packetised in the same frame + loopback RTP (<1 ms); receiving side jitter buffer at its minimum depth %v + the PCM play queue (the frame written after a tick plays at the next: ≥ %v, the sim's queue holds up to 3 frames)",
-		hal.FrameDuration, 20*time.Millisecond, jitter.MinDelay, hal.FrameDuration)
-	b.Logf("targets (issue #7): sending ptime + 2 ms = 22 ms, receiving jitter buffer + 2 ms = %v, two-way %v; the hold-back adds 20 ms to the sending side by design",
-		jitter.MinDelay+2*time.Millisecond, 22*time.Millisecond+jitter.MinDelay+2*time.Millisecond)
-	b.Logf("real hardware adds the PCM periods themselves (a 20 ms frame is filled before the tick and played after it), which the sim's ticks do not show")
+	b.Logf("dtmf %s, ptime 20, %d trials: mouth → wire median %.2f ms (%.2f…%.2f); wire → ear median %.2f ms (%.2f…%.2f)",
+		dtmf, len(ts), ms(med(m2w)), ms(m2w[0]), ms(m2w[len(m2w)-1]), ms(med(w2e)), ms(w2e[0]), ms(w2e[len(w2e)-1]))
+	b.Logf("expected: mouth → wire = ptime %v (the frame is spoken before it is read) + processing (a key's start holds the mouthpiece back one frame more; a click is not one); wire → ear = the wait in the jitter buffer for the tick that plays it (at most a frame here: both ports share the PCM clock) + the PCM playback period %v (the frame written after a tick plays from the next; real hardware: hal/alsa's prefill) + processing",
+		hal.FrameDuration, hal.FrameDuration)
 }
 
 // latGateway runs Kamailio and the gateway in-process with two ports
 // registered as 1001 and 1002, plain RTP, ptime 20.
-func latGateway(tb testing.TB) *gateway {
+func latGateway(tb testing.TB, dtmf string) *gateway {
 	tb.Helper()
 	ca, err := testca.New("latency CA")
 	if err != nil {
@@ -133,6 +171,7 @@ registrar = %q
 transport = "tls"
 ca_file = "ca.pem"
 srtp = "off"
+dtmf = %q
 ptime_ms = 20
 mwi_subscribe = false
 [region]
@@ -145,7 +184,7 @@ password = "pw1001"
 port = 2
 user = "1002"
 password = "pw1002"
-`, srv.TLSAddr)
+`, srv.TLSAddr, dtmf)
 	cfg := filepath.Join(dir, "tipring.toml")
 	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 		tb.Fatal(err)

@@ -149,28 +149,29 @@ func (b *Board) clock(ctx context.Context) {
 	t := time.NewTicker(hal.FrameDuration)
 	defer t.Stop()
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now = <-t.C:
 		}
 		for _, s := range b.slots {
-			s.tick()
+			s.tick(now)
 		}
 	}
 }
 
-// tick exchanges one frame: the host's play frame goes out on the PCM bus to
+// tick exchanges one frame, at the clock's tick now: the host's play frame goes out on the PCM bus to
 // the chip, which puts it on the wires to the phone; the phone's microphone
 // goes back through the chip's codec to the host.
-func (s *slot) tick() {
+func (s *slot) tick(now time.Time) {
 	s.pcm.next(&s.play)
 	for i, v := range s.play {
 		binary.BigEndian.PutUint16(s.rx[2*i:], uint16(v))
 	}
-	s.phone.exchangeMouth(s.mouth[:])
+	s.phone.exchangeMouth(s.mouth[:], now)
 	s.model.PCM(s.rx[:], s.tx[:], 2, s.mouth[:], s.line[:])
-	s.phone.exchangeEar(s.line[:])
+	s.phone.exchangeEar(s.line[:], now)
 	for i := range s.capt {
 		s.capt[i] = int16(binary.BigEndian.Uint16(s.tx[2*i:]))
 	}

@@ -88,6 +88,15 @@ type Phone struct {
 	// more samples.
 	cas      *callerid.AlertDetector
 	cwListen int
+
+	// Timing, for latency measurements: sayAt counts the queued samples
+	// still ahead of the last Say's audio (-1: none pending); said is the
+	// tick that put its first sample into a mouthpiece frame, at index
+	// saidOff; earTick is the tick that gave the earpiece its last frame.
+	sayAt   int
+	said    time.Time
+	saidOff int
+	earTick time.Time
 }
 
 // casAck is the acknowledgement a Type 2 set sends after a CAS: DTMF D for
@@ -105,7 +114,7 @@ func newPhone(ctx context.Context, port int, line lineSide, dtmf func(string) ([
 	if err != nil {
 		return nil, fmt.Errorf("sim: caller-ID display: %w", err)
 	}
-	return &Phone{port: port, line: line, ear: make([]int16, earSeconds*8000), ctx: ctx, dtmfFn: dtmf, display: d,
+	return &Phone{port: port, line: line, ear: make([]int16, earSeconds*8000), ctx: ctx, dtmfFn: dtmf, display: d, sayAt: -1,
 		cas: callerid.NewAlertDetector(callerid.AlertDetectorConfig{})}, nil
 }
 
@@ -305,20 +314,28 @@ func (p *Phone) Say(audio []int16) error {
 	if len(p.mouth)+len(audio) > 600*8000 {
 		return errors.New("sim: more than 10 minutes of audio queued")
 	}
+	p.sayAt = len(p.mouth)
 	p.mouth = append(p.mouth, audio...)
 	return nil
 }
 
-// Heard returns the last ms milliseconds the earpiece heard (silence while
-// on-hook), oldest first.
-func (p *Phone) Heard(ms int) []int16 {
-	n := ms * 8
-	if n > len(p.ear) {
-		n = len(p.ear)
-	}
-	if n < 0 {
-		n = 0
-	}
+// SaidAt tells when the audio of the last Say began: the time of the PCM
+// clock tick whose mouthpiece frame carried its first sample, and that
+// sample's index in the frame. The frame was spoken during the period
+// that ended at the tick, so the sample entered the microphone one frame
+// duration before the tick, plus index/8000 s. ok is false until the
+// audio has started.
+func (p *Phone) SaidAt() (tick time.Time, index int, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.said, p.saidOff, p.sayAt < 0 && !p.said.IsZero()
+}
+
+// HeardAt is Heard with the time of the PCM clock tick that gave the
+// earpiece the frame ending the samples returned; that frame plays from
+// the tick on, one sample every 1/8000 s.
+func (p *Phone) HeardAt(ms int) ([]int16, time.Time) {
+	n := min(max(ms*8, 0), len(p.ear))
 	out := make([]int16, n)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -330,7 +347,14 @@ func (p *Phone) Heard(ms int) []int16 {
 	dst := out[n-have:]
 	k := copy(dst, p.ear[start:min(start+have, len(p.ear))])
 	copy(dst[k:], p.ear[:have-k])
-	return out
+	return out, p.earTick
+}
+
+// Heard returns the last ms milliseconds the earpiece heard (silence while
+// on-hook), oldest first.
+func (p *Phone) Heard(ms int) []int16 {
+	x, _ := p.HeardAt(ms)
+	return x
 }
 
 // show puts a decoded message on the display: a call's number and name, or
@@ -359,7 +383,7 @@ func (p *Phone) show(m callerid.Message) {
 
 // exchangeMouth fills mouth with the next PCM period of what the phone's
 // microphone sends: queued speech or DTMF while off-hook, zero on-hook.
-func (p *Phone) exchangeMouth(mouth []int16) {
+func (p *Phone) exchangeMouth(mouth []int16, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.off {
@@ -369,6 +393,14 @@ func (p *Phone) exchangeMouth(mouth []int16) {
 	n := copy(mouth, p.mouth)
 	clear(mouth[n:])
 	p.mouth = p.mouth[n:]
+	if p.sayAt >= 0 {
+		if p.sayAt < n {
+			p.said, p.saidOff = now, p.sayAt
+			p.sayAt = -1
+		} else {
+			p.sayAt -= n
+		}
+	}
 }
 
 // callWaitingID is the off-hook side of the display: a CAS is answered
@@ -402,7 +434,7 @@ func (p *Phone) callWaitingID(line []int16) {
 // earpiece records it while off-hook and records silence while on-hook, so
 // that Heard stays aligned with time. On-hook, the display listens for
 // caller ID and message waiting.
-func (p *Phone) exchangeEar(line []int16) {
+func (p *Phone) exchangeEar(line []int16, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.off {
@@ -428,4 +460,5 @@ func (p *Phone) exchangeEar(line []int16) {
 		}
 	}
 	p.earLen = min(p.earLen+len(line), len(p.ear))
+	p.earTick = now
 }

@@ -271,6 +271,9 @@ type Detector struct {
 	// deferred says the window ending with the last sub-block has not been
 	// examined yet (see endSubBlock).
 	deferred bool
+	// suspectAt is the position just after the last sub-block that could
+	// be the start of a digit (see Suspect).
+	suspectAt int64
 }
 
 // NewDetector returns a Detector with the limits of cfg (zero fields take
@@ -311,6 +314,7 @@ func (d *Detector) Reset() {
 	d.hist = [histLen]subBlock{}
 	d.active, d.miss, d.cand, d.candRun = 0, 0, 0, 0
 	d.deferred = false
+	d.suspectAt = -1
 }
 
 // Position returns the number of samples processed since the start of the
@@ -468,6 +472,9 @@ func (d *Detector) endSubBlock(dst []Event) []Event {
 		sb.h[i] = 0.5*(sb.p[i]+p3[i]) + (p1[i] + p2[i])
 	}
 	sb.energy = d.energy
+	if d.energy >= d.quiet && d.suspect(sb, k) {
+		d.suspectAt = (k + 1) * subLen
+	}
 	d.n = 0
 	d.subs++
 	if k < winSubs-1 {
@@ -492,6 +499,51 @@ func (d *Detector) endSubBlock(dst []Event) []Event {
 		return dst
 	}
 	return d.step(dst, k, d.window(k))
+}
+
+// Suspect thresholds: the strongest row and the strongest column of a 5 ms
+// sub-block, each measured as a share of the sub-block's power (1 for a
+// pure tone at the filter's frequency), must each reach suspectEach and
+// together suspectBoth. A key's two tones share the power by their twist
+// (−8 dB: 14 % and 86 %) and carry all of it, less noise and what the
+// 40-sample filters leak; speech and noise seldom put half their power
+// into one row and one column at once.
+const (
+	suspectEach = 0.08
+	suspectBoth = 0.6
+)
+
+// suspect tells whether sub-block k, whose rows are in sb, holds what could
+// be the start of a key: a strong row tone and a strong column tone that
+// carry most of its power. It runs the column filters for it only when
+// its rows pass.
+func (d *Detector) suspect(sb *subBlock, k int64) bool {
+	full := d.energy * subLen / 2 // a pure tone's |X|² at its own frequency
+	var row float64
+	for i := range 4 {
+		row = max(row, real(sb.p[i])*real(sb.p[i])+imag(sb.p[i])*imag(sb.p[i]))
+	}
+	if row < suspectEach*full {
+		return false
+	}
+	p := &d.cols(k).p
+	var col float64
+	for i := 4; i < nTones; i++ {
+		col = max(col, real(p[i])*real(p[i])+imag(p[i])*imag(p[i]))
+	}
+	return col >= suspectEach*full && row+col >= suspectBoth*full
+}
+
+// Suspect tells whether the signal since sample position pos (see
+// Position) could hold a key being pressed: a 5 ms sub-block ending after
+// pos in which one row and one column tone carry most of the power, or a
+// digit in progress or about to begin. It answers within 5 ms of a tone's
+// onset, long before the digit itself is known (30–40 ms), and errs on the
+// side of yes: speech that looks like the start of a key is suspect too.
+// A caller that holds audio back only while this is true can cut a key's
+// tone out of what it sends without delaying all the rest.
+func (d *Detector) Suspect(pos int64) bool {
+	return d.active != 0 || d.cand != 0 || d.suspectAt > pos
 }
 
 // dft turns the final Goertzel states s1[j], s2[j] (j = 0..3) of the

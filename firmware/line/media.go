@@ -10,6 +10,7 @@ import (
 	"github.com/tipring/tipring/dsp/dtmf"
 	"github.com/tipring/tipring/dsp/echo"
 	"github.com/tipring/tipring/dsp/fax"
+	"github.com/tipring/tipring/dsp/plc"
 	"github.com/tipring/tipring/dsp/tone"
 	"github.com/tipring/tipring/hal"
 )
@@ -58,8 +59,12 @@ type mixer struct {
 	dgen    *dtmf.Generator // digits from the far end, played to the phone
 	det     *dtmf.Detector
 	evs     []dtmf.Event
-	delayed hal.Frame // the mouthpiece frame before this one
+	delayed hal.Frame // the mouthpiece frame held back, while lag
 	muting  bool      // a key is down and its tone is kept out of the call
+	// lag says the call gets the mouthpiece one frame late (see
+	// holdBack); sent is what it got last, for plc.Stretch.
+	lag     bool
+	sent    [plc.HistorySamples]int16
 	cidcw   *callerid.OffHook
 	cwPlay  bool
 	oht     *callerid.Audio // caller ID or VMWI being played
@@ -160,10 +165,8 @@ func (m *mixer) frame() {
 		clear(m.in[:])
 	}
 
-	// What the phone says goes out one frame late, so that the start of a
-	// key's tone, found 30–40 ms into it, can still be cut out.
-	m.send = m.delayed
-	m.delayed = m.in
+	suspect := p.detect && !m.dgen.Busy() && m.cidcw == nil && m.det.Suspect(start)
+	m.holdBack(relay, suspect)
 	if m.cidcw != nil {
 		clear(m.send[:]) // the far end hears nothing during caller ID on call waiting
 	}
@@ -213,6 +216,50 @@ func (m *mixer) frame() {
 		}
 	}
 	m.prevOut = m.out
+}
+
+// holdBack chooses what goes to the call this period: m.send. When keys go
+// out as events (RFC 4733 or SIP INFO) their tones must be cut out of the
+// audio, from their start, but the receiver knows a key only 30–40 ms into
+// its tone. So from the first 5 ms that could be a key's start (the
+// receiver's Suspect, which speech seldom is) the call gets the mouthpiece
+// one frame late, and the key's start can still be cut from the frame held
+// back (key): at most 20 ms of tone leaks, shorter than Q.24 lets any
+// receiver accept as a digit, where without the hold-back up to 40 ms
+// would. The frame that moving back a period leaves empty is made up from
+// what went before (plc.Stretch: no gap, no click); the period is given
+// back at the next quiet frame held, which is dropped. The rest of the
+// time, and always in-band (where the tone is meant to go out), each frame
+// goes out in the period it is read.
+func (m *mixer) holdBack(relay, suspect bool) {
+	switch {
+	case !relay:
+		m.send, m.lag = m.in, false
+	case !m.lag && (suspect || m.muting):
+		plc.Stretch((*[plc.FrameSamples]int16)(&m.send), &m.sent)
+		m.delayed, m.lag = m.in, true
+	case !m.lag:
+		m.send = m.in
+	case !suspect && !m.muting && quiet(&m.delayed):
+		m.send, m.lag = m.in, false
+	default:
+		m.send, m.delayed = m.delayed, m.in
+	}
+	copy(m.sent[:], m.sent[hal.FrameSamples:])
+	copy(m.sent[plc.HistorySamples-hal.FrameSamples:], m.send[:])
+}
+
+// quietPower is the mean squared sample below which a frame held back may
+// be dropped unheard: −50 dBm0.
+const quietPower = dsp.ZeroDBm0RMS * dsp.ZeroDBm0RMS / 1e5
+
+// quiet tells whether f is below quietPower.
+func quiet(f *hal.Frame) bool {
+	var e int64
+	for _, v := range f {
+		e += int64(v) * int64(v)
+	}
+	return float64(e) < quietPower*hal.FrameSamples
 }
 
 // callSide runs, during a call, what works on the phone's signal before
@@ -285,6 +332,8 @@ func (m *mixer) change(p *plan) {
 	if p.nlegs == 0 {
 		m.dgen.Reset()
 		clear(m.delayed[:])
+		clear(m.sent[:])
+		m.lag = false
 		m.ecOn = false
 		m.faxMode = false
 		m.faxIn.Reset()

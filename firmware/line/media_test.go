@@ -114,6 +114,79 @@ func TestRFC4733FarDigitsArePlayed(t *testing.T) {
 	}
 }
 
+// The sending side adds no frame of its own: a mouthpiece frame goes to
+// the call in the period it is read, in-band and with keys sent as events
+// alike, unless it could hold the start of a key (see
+// TestKeyToneLeaksAtMost20ms).
+func TestMouthToWireFrames(t *testing.T) {
+	for _, relay := range []DTMFMode{DTMFInband, DTMFRFC4733, DTMFInfo} {
+		h := newHarness(t, nil)
+		m, _ := h.l.newMixer()
+		leg := &digitMedia{}
+		p := &plan{relay: relay, detect: true}
+		p.addLeg(leg)
+		h.l.plan.Store(p)
+		burst := dsptest.Sine(hal.FrameSamples, 1000, -10, 0)
+		for i := range 10 {
+			clear(m.in[:])
+			if i == 5 {
+				copy(m.in[:], burst)
+			}
+			m.frame()
+		}
+		got := -1
+		for i := 0; (i+1)*hal.FrameSamples <= len(leg.audio); i++ {
+			if dsptest.Level(leg.audio[i*hal.FrameSamples:(i+1)*hal.FrameSamples], 1000) > -20 {
+				got = i
+				break
+			}
+		}
+		if got != 5 {
+			t.Errorf("relay %d: the frame read in period 5 went out in period %d", relay, got)
+		}
+	}
+}
+
+// RFC 4733 §2.5.1.2 asks for a key's tone to be kept out of the audio when
+// it goes as events. Wherever in a frame the key starts, at most 20 ms of
+// its tone reaches the call (Q.24: no receiver may take 20 ms for a
+// digit); the mouthpiece goes one frame late from the key's first 5 ms and
+// is back in step after it, and speech before and after goes through
+// whole.
+func TestKeyToneLeaksAtMost20ms(t *testing.T) {
+	key, err := dtmf.Synthesize("5", 800, 0, dtmf.GenConfig{LowDBm0: -10, TwistDB: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 0; off < hal.FrameSamples; off += 8 {
+		h := newHarness(t, nil)
+		m, _ := h.l.newMixer()
+		leg := &digitMedia{}
+		p := &plan{relay: DTMFRFC4733, detect: true}
+		p.addLeg(leg)
+		h.l.plan.Store(p)
+		x := append(make([]int16, 10*hal.FrameSamples+off), key...)
+		x = append(x, make([]int16, 20*hal.FrameSamples-len(x)%hal.FrameSamples)...)
+		for i := 0; i+hal.FrameSamples <= len(x); i += hal.FrameSamples {
+			copy(m.in[:], x[i:])
+			m.frame()
+		}
+		// The key's tone, 5 ms at a time, in what the call got.
+		tone := 0
+		for i := 0; i+40 <= len(leg.audio); i += 40 {
+			if dsptest.Level(leg.audio[i:i+40], 1336) > -30 {
+				tone += 40
+			}
+		}
+		if tone > 160 {
+			t.Errorf("key starting %d samples into a frame: %d samples of its tone reached the call", off, tone)
+		}
+		if m.lag {
+			t.Errorf("key starting %d samples into a frame: still a frame late after it", off)
+		}
+	}
+}
+
 type nullMedia struct{}
 
 func (nullMedia) WriteFrame(*hal.Frame) error { return nil }
