@@ -43,6 +43,7 @@ func sipGatewayWith(t *testing.T, sipExtra, extra string, lineExtra [3]string) (
 	}
 	srv := kamailiotest.Start(t, kamailiotest.Config{CA: ca, Users: []kamailiotest.User{
 		{Name: "1001", Password: "pw1001"}, {Name: "1002", Password: "pw1002"}, {Name: "1003", Password: "pw1003"},
+		{Name: "1004", Password: "pw1004"}, // a far end of the test's own
 	}})
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), ca.CertPEM, 0o600); err != nil {
