@@ -24,6 +24,7 @@ help:
 	@echo "make bench   benchmarks"
 	@echo "make fuzz    each fuzz target for FUZZTIME (default 10s)"
 	@echo "make deb     Debian packages for amd64, arm64, armhf and armel in build/deb/"
+	@echo "make deb-sign UPDATE_KEY=K.key   signs them for firmware updates through the web page"
 	@echo "make image   a flashable Raspberry Pi (arm64) SD-card image in build/image/ (root or sudo)"
 	@echo "make image-test  boots that image under qemu-system-aarch64 and waits for the web page"
 
@@ -40,7 +41,7 @@ cross:
 run: build
 	@mkdir -p $(BIN)/run
 	@test -f $(BIN)/run/tipring.toml || cp firmware/testdata/sim.toml $(BIN)/run/tipring.toml
-	$(BIN)/tipring -config $(BIN)/run/tipring.toml
+	$(BIN)/tipring -config $(BIN)/run/tipring.toml -state $(BIN)/run/state
 
 # deps installs what the tests need on a fresh Debian 12 machine. It runs
 # apt-get only when something is missing, as root or through sudo.

@@ -77,6 +77,9 @@ type gateway struct {
 	capture *capture.Capture
 	// tee carries the log to the remote syslog server, if any.
 	tee *syslog.Tee
+	// upd stages firmware updates; after one, the gateway stops with
+	// update.ExitRestart rather than restarting in place.
+	upd *updater
 
 	provMu     sync.Mutex
 	prov       *provision.Fetcher // nil without provision.url
@@ -92,7 +95,7 @@ type gateway struct {
 	err         error
 }
 
-func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger, ring *logRing, tee *syslog.Tee) (*gateway, error) {
+func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Logger, ring *logRing, tee *syslog.Tee, upd updateEnv) (*gateway, error) {
 	country, err := tone.Lookup(cfg.Region.Country)
 	if err != nil {
 		return nil, fmt.Errorf("%s: region.country: %w", cfgPath, err)
@@ -101,6 +104,7 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 		applied: cfg, applyCh: make(chan struct{}, 1), restart: make(chan struct{}, 1),
 		capture: capture.New(0, 0), tee: tee,
 		webCert: web.NewWebCert(filepath.Join(filepath.Dir(cfgPath), "web-cert.pem"), filepath.Join(filepath.Dir(cfgPath), "web-key.pem"))}
+	g.upd = &updater{env: upd, store: g.store, log: log, restart: func() { g.askRestart() }, cfgPath: cfgPath}
 	g.applySyslog(cfg)
 	if !slices.Contains(board.Names(), cfg.Board.Name) {
 		return nil, fmt.Errorf("%s: board.name: board %q is unknown; known boards: %s", cfgPath, cfg.Board.Name, strings.Join(board.Names(), ", "))
@@ -270,6 +274,7 @@ func (g *gateway) fail(err error) {
 	defer g.errMu.Unlock()
 	if g.err == nil {
 		g.err = err
+		g.reportFailure(err)
 	}
 }
 
@@ -346,6 +351,7 @@ func (g *gateway) routes() (http.Handler, error) {
 		TimeSync:   web.ClockSynced,
 		WebCert:    g.webCert,
 		LoginDelay: webLoginDelay,
+		Update:     g.upd,
 	})
 	if err != nil {
 		return nil, err

@@ -49,6 +49,25 @@ type Config struct {
 	// server) turn them off, so files without them need no migration.
 	Provision Provision `toml:"provision"`
 	Syslog    Syslog    `toml:"syslog"`
+	// Update is optional too: with no public key, no firmware update is
+	// accepted.
+	Update Update `toml:"update"`
+}
+
+// Update governs firmware updates uploaded on the Maintenance page or to
+// POST /api/update (package firmware/update).
+type Update struct {
+	// PublicKeys are the Ed25519 public keys (standard base64, as
+	// `updatesign -genkey` writes them in PREFIX.pub) whose signatures
+	// an update must carry, besides the one built into the program, if
+	// any. None: no update is accepted.
+	PublicKeys []string `toml:"public_keys,omitempty"`
+	// ConfirmS is how long a new version must stay healthy before it is
+	// committed (5…3600 s, default 60); HealthTimeoutS how long it may
+	// take to come up healthy (10…3600 s, default 120). Either failing,
+	// the previous version is back.
+	ConfirmS       int `toml:"confirm_s"`
+	HealthTimeoutS int `toml:"health_timeout_s"`
 }
 
 // Provision fetches the configuration from a server, for fleets of
@@ -231,6 +250,7 @@ func Default() Config {
 			KeepaliveS: 30, FaxReinvite: true},
 		Region:    Region{Country: "us", FlashMinMS: 100, FlashMaxMS: 1000, HowlerAfterS: 30},
 		Provision: Provision{IntervalMin: 60},
+		Update:    Update{ConfirmS: 60, HealthTimeoutS: 120},
 		Syslog:    Syslog{Transport: "udp", Level: "info"},
 	}
 }
@@ -477,6 +497,19 @@ func (c *Config) validate() Errors {
 		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != 32 {
 			bad("provision.signature_key", "is not a base64 Ed25519 public key (32 bytes)")
 		}
+	}
+	for i, k := range c.Update.PublicKeys {
+		if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k)); err != nil || len(b) != 32 {
+			bad("update.public_keys", "key %d is not a base64 Ed25519 public key (32 bytes; updatesign -genkey writes one in PREFIX.pub)", i+1)
+		} else if slices.Contains(c.Update.PublicKeys[:i], k) {
+			bad("update.public_keys", "key %d is already in the list", i+1)
+		}
+	}
+	if n := c.Update.ConfirmS; n < 5 || n > 3600 {
+		bad("update.confirm_s", "%d is out of range 5…3600", n)
+	}
+	if n := c.Update.HealthTimeoutS; n < 10 || n > 3600 {
+		bad("update.health_timeout_s", "%d is out of range 10…3600", n)
 	}
 	if c.Syslog.Server != "" {
 		if err := checkHostPort(c.Syslog.Server, true); err != nil {

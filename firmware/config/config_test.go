@@ -195,5 +195,8 @@ func normalize(c Config) Config {
 	if len(c.SIP.Codecs) == 0 {
 		c.SIP.Codecs = nil
 	}
+	if len(c.Update.PublicKeys) == 0 {
+		c.Update.PublicKeys = nil
+	}
 	return c
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -79,5 +80,6 @@ func (s *Store) Update(fn func(*Config) error) error {
 func (c Config) clone() Config {
 	c.Lines = append([]Line(nil), c.Lines...)
 	c.SIP.Codecs = append([]string(nil), c.SIP.Codecs...)
+	c.Update.PublicKeys = slices.Clone(c.Update.PublicKeys)
 	return c
 }

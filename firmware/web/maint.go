@@ -85,6 +85,8 @@ type maintView struct {
 	Capture      *captureView
 	CaptureStart *form
 	Cert         *form // the HTTPS certificate upload; nil without Options.WebCert
+	Update       *updateView
+	UpdateForm   *form // the firmware update upload; nil without Options.Update
 }
 
 // captureView is the state of the packet capture.
@@ -136,6 +138,7 @@ func (s *Server) maintView(fe fieldErrs, vals url.Values) maintView {
 	if wc := s.o.WebCert; wc != nil {
 		m.Cert = s.certForm(wc, fe)
 	}
+	m.Update, m.UpdateForm = s.updateView(fe)
 	m.Reset = &form{Action: "/maintenance/reset", Submit: "Erase all settings", Danger: true, Sections: []section{{
 		Hint:   "Returns every setting to the factory defaults, keeping nothing: accounts, passwords, the admin password. The next visit sets a new admin password.",
 		Fields: []field{text(url.Values{}, fe, "confirm", "Type "+resetWord+" to confirm", "")},

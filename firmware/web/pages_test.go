@@ -641,8 +641,11 @@ func (p *pages) rejectedCode(code int, path string, form url.Values, wants ...st
 func TestPagesOptionalMaintenanceHidden(t *testing.T) {
 	p := newPages(t, nil)
 	_, body, tok := p.get("/maintenance")
-	if strings.Contains(body, "/maintenance/restart") || strings.Contains(body, "/maintenance/logs") {
-		t.Error("restart or logs offered without their callbacks")
+	if strings.Contains(body, "/maintenance/restart") || strings.Contains(body, "/maintenance/logs") || strings.Contains(body, "/maintenance/update") {
+		t.Error("restart, logs or update offered without their callbacks")
+	}
+	if resp, _ := p.post("/maintenance/update", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("update without an updater: %s", resp.Status)
 	}
 	if resp, _ := p.post("/maintenance/restart", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("restart without a callback: %s", resp.Status)

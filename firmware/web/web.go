@@ -2,8 +2,8 @@
 // password, login sessions, the status page with the simulated phones, the
 // settings pages (lines, SIP, region, network: remote syslog and
 // provisioning), the call history, maintenance (configuration download and
-// upload, HTTPS certificate upload, restart, factory reset, log), and
-// /api/status.
+// upload, HTTPS certificate upload, firmware update, restart, factory
+// reset, log), /api/status and /api/update.
 //
 // Settings forms name their fields after the configuration keys they set.
 // A post is applied to a copy of the configuration inside Store.Update and
@@ -98,6 +98,9 @@ type Options struct {
 	// LoginDelay is the wait after the first wrong password, doubling
 	// with each further one; default 1 s (tests shorten it).
 	LoginDelay time.Duration
+	// Update installs firmware updates (the Maintenance page's form,
+	// GET and POST /api/update); nil hides them.
+	Update Updater
 }
 
 // Server serves the web page and API.
@@ -135,6 +138,7 @@ func New(o Options) (*Server, error) {
 		"navItems": func() any { return navItems },
 		"party":    party,
 		"jitter":   func(ms float64) string { return strconv.FormatFloat(ms, 'f', 1, 64) + " ms" },
+		"utc":      fmtTime,
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -167,6 +171,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /maintenance/provision", s.page(s.maintProvision))
 	mux.HandleFunc("POST /maintenance/capture", s.page(s.maintCapture))
 	mux.HandleFunc("POST /maintenance/certificate", s.page(s.maintCert))
+	mux.HandleFunc("POST /maintenance/update", s.pageLimit(maxUpdateBody, s.maintUpdate))
 	mux.HandleFunc("GET /maintenance/capture.pcap", s.page(s.maintCaptureFile))
 	mux.HandleFunc("GET /setup", s.setupForm)
 	mux.HandleFunc("POST /setup", s.setup)
@@ -179,6 +184,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/status", s.apiStatus)
 	mux.HandleFunc("GET /metrics", s.apiAuth(s.metrics))
 	mux.HandleFunc("GET /api/calls", s.apiAuth(s.apiCalls))
+	mux.HandleFunc("GET /api/update", s.apiAuth(s.apiUpdateStatus))
+	mux.HandleFunc("POST /api/update", s.apiAuth(s.apiUpdate))
 	return headers(mux)
 }
 
@@ -209,7 +216,10 @@ func clientOf(r *http.Request) string {
 // page wraps a handler that needs a logged-in admin; others are sent to the
 // first-visit setup or the login form. State-changing requests are checked
 // against cross-site forgery.
-func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) page(h http.HandlerFunc) http.HandlerFunc { return s.pageLimit(maxBody, h) }
+
+// pageLimit is page with another bound on the body of a POST.
+func (s *Server) pageLimit(limit int64, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.o.Store.Get().Web.AdminPasswordHash == "" {
 			http.Redirect(w, r, "/setup", http.StatusSeeOther)
@@ -225,7 +235,7 @@ func (s *Server) page(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if r.Method == http.MethodPost && !checkCSRF(r) {
 			http.Error(w, "this form did not come from this gateway's page; reload it and try again", http.StatusForbidden)
@@ -333,7 +343,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 		v.Form.CSRF = tok
 	}
 	if m, ok := v.Page.(maintView); ok {
-		for _, f := range []*form{m.Download, m.Upload, m.Restart, m.Reset, m.ProvisionNow, m.CaptureStart, m.Cert} {
+		for _, f := range []*form{m.Download, m.Upload, m.Restart, m.Reset, m.ProvisionNow, m.CaptureStart, m.Cert, m.UpdateForm} {
 			if f != nil {
 				f.CSRF = tok
 			}

@@ -12,6 +12,9 @@
 #   make deb DEB_ARCHES=arm64      one
 #   make deb-arm64                 the same
 #   make deb VERSION=1.2.3         a version by hand instead of git describe
+#   make deb-sign UPDATE_KEY=K.key signs every package in build/deb for
+#                                  firmware updates through the web page
+#                                  (FILE.deb.sig; tools/deb/README.md)
 
 # Included before its own first target, this file must not become the
 # including Makefile's default goal (restored at the end).
@@ -41,9 +44,16 @@ DEB_GOARM_armel   ?= 6
 
 DEB_ENV    = CGO_ENABLED=0 GOOS=linux GOFLAGS= GOAMD64=v1 GOARM64=v8.0 SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)
 DEB_GOENV  = $(DEB_ENV) GOARCH=$(DEB_GOARCH_$*) GOARM=$(DEB_GOARM_$*)
-DEB_BUILD  = $(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION)'
+DEB_BUILD  = $(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION)$(if $(UPDATE_PUBKEY), -X main.updateKey=$(UPDATE_PUBKEY))'
 
-.PHONY: deb deb-prep $(addprefix deb-,$(DEB_ARCHES))
+# The private key of firmware update signatures (from
+# `go run ./tools/updatesign -genkey PREFIX`): PREFIX.key. UPDATE_PUBKEY,
+# the content of PREFIX.pub, builds the key into the program as a key every
+# gateway trusts (besides update.public_keys).
+UPDATE_KEY        ?=
+UPDATE_PUBKEY     ?=
+
+.PHONY: deb deb-prep deb-sign $(addprefix deb-,$(DEB_ARCHES))
 
 deb: $(addprefix deb-,$(DEB_ARCHES))
 	@ls -l $(DEB_DIR)/*.deb
@@ -72,6 +82,12 @@ $(addprefix deb-,$(DEB_ARCHES)): deb-%: deb-prep
 		$(if $(DEB_VERSION),-deb-version '$(DEB_VERSION)') \
 		-maintainer '$(DEB_MAINTAINER)' -epoch $(SOURCE_DATE_EPOCH) \
 		$$(test -f $(DEB_OVERLAY) && echo -dtbo $(DEB_OVERLAY)) -o $(DEB_DIR)
+
+# Signs the packages already built (make deb deb-sign UPDATE_KEY=…).
+deb-sign:
+	@test -n "$(UPDATE_KEY)" || { echo "deb-sign: set UPDATE_KEY=PREFIX.key (go run ./tools/updatesign -genkey PREFIX makes one)"; exit 1; }
+	@ls $(DEB_DIR)/*.deb >/dev/null 2>&1 || { echo "deb-sign: no package in $(DEB_DIR): make deb first"; exit 1; }
+	GOOS= GOARCH= GOARM= $(GO) run ./tools/updatesign -key '$(UPDATE_KEY)' $(DEB_DIR)/*.deb
 
 ifneq ($(words $(MAKEFILE_LIST)),1)
 .DEFAULT_GOAL := $(DEB_PREV_GOAL)
