@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/tipring/tipring/board/rpi"
 	"github.com/tipring/tipring/board/sim"
@@ -43,6 +44,10 @@ type Options struct {
 	// Hook classifies the hook switch (pulse, flash, hang-up limits); the
 	// zero value means hook.DefaultTiming.
 	Hook hook.Timing
+	// Playout is how soon after a PCM period begins the ports' frames
+	// answering its capture play (hal.PlayoutMin…hal.FrameDuration; zero
+	// means hal.FrameDuration).
+	Playout time.Duration
 }
 
 // Names lists the boards Open knows.
@@ -57,7 +62,7 @@ func Open(ctx context.Context, name string, o Options) (Board, error) {
 	}
 	switch name {
 	case "sim":
-		b, err := sim.New(ctx, sim.Options{Ports: o.Ports, Logger: o.Logger, Hook: o.Hook})
+		b, err := sim.New(ctx, sim.Options{Ports: o.Ports, Logger: o.Logger, Hook: o.Hook, Playout: o.Playout})
 		if err != nil {
 			return nil, fmt.Errorf("board %q: %w", name, err)
 		}
@@ -67,7 +72,7 @@ func Open(ctx context.Context, name string, o Options) (Board, error) {
 		if name == rpi.NameSi3210 {
 			part = si321x.Si3210
 		}
-		b, err := rpi.Open(ctx, rpi.Config{Name: name, Part: part, Ports: o.Ports, Logger: o.Logger, Chip: si321x.Options{Hook: o.Hook}})
+		b, err := rpi.Open(ctx, rpi.Config{Name: name, Part: part, Ports: o.Ports, Logger: o.Logger, Playout: o.Playout, Chip: si321x.Options{Hook: o.Hook}})
 		if err != nil {
 			return nil, fmt.Errorf("board %q: %w", name, err)
 		}
@@ -76,6 +81,7 @@ func Open(ctx context.Context, name string, o Options) (Board, error) {
 		cfg := rpi.DefaultAg1171Config()
 		cfg.Logger = o.Logger
 		cfg.Hook = o.Hook
+		cfg.Playout = o.Playout
 		b, err := rpi.OpenAg1171(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("board %q: %w", name, err)

@@ -112,7 +112,8 @@ func start(ctx context.Context, cfg config.Config, cfgPath string, log *slog.Log
 	timing := hook.DefaultTiming
 	timing.FlashMin = time.Duration(cfg.Region.FlashMinMS) * time.Millisecond
 	timing.FlashMax = time.Duration(cfg.Region.FlashMaxMS) * time.Millisecond
-	g.board, err = board.Open(ctx, cfg.Board.Name, board.Options{Ports: cfg.Board.Ports, Logger: log, Hook: timing})
+	g.board, err = board.Open(ctx, cfg.Board.Name, board.Options{Ports: cfg.Board.Ports, Logger: log, Hook: timing,
+		Playout: time.Duration(cfg.Board.PlayoutMS) * time.Millisecond})
 	if err != nil {
 		if cfg.Board.Name == "sim" {
 			return nil, err // the simulated board failing is a bug, not a state

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -48,13 +49,16 @@ func BenchmarkGatewayLatency(b *testing.B) {
 	if testing.Short() {
 		b.Skip("end-to-end latency with Kamailio: native run only")
 	}
-	for _, dtmf := range []string{"rfc4733", "inband"} {
-		b.Run("dtmf="+dtmf, func(b *testing.B) { benchLatency(b, dtmf) })
+	for _, c := range []struct {
+		dtmf    string
+		playout int // board.playout_ms, 0 for the default (20)
+	}{{"rfc4733", 0}, {"inband", 0}, {"rfc4733", 5}} {
+		b.Run(fmt.Sprintf("dtmf=%s/playout=%d", c.dtmf, cmp.Or(c.playout, 20)), func(b *testing.B) { benchLatency(b, c.dtmf, c.playout) })
 	}
 }
 
-func benchLatency(b *testing.B, dtmf string) {
-	g := latGateway(b, dtmf)
+func benchLatency(b *testing.B, dtmf string, playout int) {
+	g := latGateway(b, dtmf, playout)
 	board, ok := g.board.(*sim.Board)
 	if !ok {
 		b.Fatal("not the simulated board")
@@ -65,7 +69,10 @@ func benchLatency(b *testing.B, dtmf string) {
 	loud := func(v int16) bool { return v > 4000 || v < -4000 }
 	click := []int16{16000, -16000, 16000, -16000}
 	const trials = 16
-	type trial struct{ said, heard time.Time }
+	// said: the click entered the microphone; heard: it played in the
+	// earpiece; took: the tick at which port 2's line took the frame
+	// holding it from its jitter buffer.
+	type trial struct{ said, heard, took time.Time }
 	var ts []trial
 	if err := g.capture.Start(time.Minute); err != nil {
 		b.Fatal(err)
@@ -92,6 +99,9 @@ func benchLatency(b *testing.B, dtmf string) {
 			ts = append(ts, trial{
 				said:  tick.Add(-hal.FrameDuration + time.Duration(idx)*time.Second/8000),
 				heard: earTick.Add(-time.Duration(framesAfter)*hal.FrameDuration + time.Duration(i-frameStart)*time.Second/8000),
+				// The frame plays from playout after the tick that
+				// took it.
+				took: earTick.Add(-time.Duration(framesAfter)*hal.FrameDuration - time.Duration(cmp.Or(playout, 20))*time.Millisecond),
 			})
 		}
 	}
@@ -125,28 +135,31 @@ func benchLatency(b *testing.B, dtmf string) {
 	if len(sends) != len(ts) || slices.ContainsFunc(recvs, time.Time.IsZero) {
 		b.Fatalf("%d trials, but %d packets with the click sent, received: %v", len(ts), len(sends), recvs)
 	}
-	var m2w, w2e []time.Duration
+	var m2w, w2e, waits []time.Duration
 	for k, t := range ts {
 		m2w = append(m2w, sends[k].Sub(t.said))
 		w2e = append(w2e, t.heard.Sub(recvs[k]))
+		waits = append(waits, t.took.Sub(recvs[k]))
 	}
 	slices.Sort(m2w)
 	slices.Sort(w2e)
+	slices.Sort(waits)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	med := func(ds []time.Duration) time.Duration { return ds[len(ds)/2] }
 	b.ReportMetric(ms(med(m2w)), "ms-mouth-to-wire")
 	b.ReportMetric(ms(med(w2e)), "ms-wire-to-ear")
+	b.ReportMetric(ms(med(waits)), "ms-in-jitter-buffer")
 	b.ReportMetric(ms(med(m2w)+med(w2e)), "ms-mouth-to-ear")
 	b.ReportMetric(0, "ns/op")
-	b.Logf("dtmf %s, ptime 20, %d trials: mouth → wire median %.2f ms (%.2f…%.2f); wire → ear median %.2f ms (%.2f…%.2f)",
-		dtmf, len(ts), ms(med(m2w)), ms(m2w[0]), ms(m2w[len(m2w)-1]), ms(med(w2e)), ms(w2e[0]), ms(w2e[len(w2e)-1]))
-	b.Logf("expected: mouth → wire = ptime %v (the frame is spoken before it is read) + processing (a key's start holds the mouthpiece back one frame more; a click is not one); wire → ear = the wait in the jitter buffer for the tick that plays it (at most a frame here: both ports share the PCM clock) + the PCM playback period %v (the frame written after a tick plays from the next; real hardware: hal/alsa's prefill) + processing",
-		hal.FrameDuration, hal.FrameDuration)
+	b.Logf("dtmf %s, playout %d ms, ptime 20, %d trials: mouth → wire median %.2f ms (%.2f…%.2f); wire → ear median %.2f ms (%.2f…%.2f), of which %.2f ms in the jitter buffer (arrival to the tick that took it)",
+		dtmf, cmp.Or(playout, 20), len(ts), ms(med(m2w)), ms(m2w[0]), ms(m2w[len(m2w)-1]), ms(med(w2e)), ms(w2e[0]), ms(w2e[len(w2e)-1]), ms(med(waits)))
+	b.Logf("expected: mouth → wire = ptime %v (the frame is spoken before it is read) + processing (a key's start holds the mouthpiece back one frame more; a click is not one); wire → ear = the wait in the jitter buffer for the tick that plays it (at most a frame here: both ports share the PCM clock) + board.playout_ms (the frame a line writes after a tick plays that long after it; the same on real hardware, hal/alsa) + the codec's filters and processing",
+		hal.FrameDuration)
 }
 
 // latGateway runs Kamailio and the gateway in-process with two ports
 // registered as 1001 and 1002, plain RTP, ptime 20.
-func latGateway(tb testing.TB, dtmf string) *gateway {
+func latGateway(tb testing.TB, dtmf string, playout int) *gateway {
 	tb.Helper()
 	ca, err := testca.New("latency CA")
 	if err != nil {
@@ -163,6 +176,7 @@ func latGateway(tb testing.TB, dtmf string) *gateway {
 [board]
 name = "sim"
 ports = 2
+playout_ms = %d
 [web]
 listen = "127.0.0.1:0"
 [sip]
@@ -184,7 +198,7 @@ password = "pw1001"
 port = 2
 user = "1002"
 password = "pw1002"
-`, srv.TLSAddr, dtmf)
+`, playout, srv.TLSAddr, dtmf)
 	cfg := filepath.Join(dir, "tipring.toml")
 	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 		tb.Fatal(err)

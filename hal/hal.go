@@ -24,6 +24,12 @@ const FrameSamples = 160
 // FrameDuration is the length of one PCM frame.
 const FrameDuration = 20 * time.Millisecond
 
+// PlayoutMin is the shortest playout a board accepts: how soon after a
+// PCM period begins the frame a port writes in answer to its capture
+// starts to play (the rest of the period is the port's to compute it).
+// The longest is FrameDuration, the default.
+const PlayoutMin = 2 * time.Millisecond
+
 // Frame is 20 ms of 16-bit linear PCM at 8 kHz. It is an array, not a slice,
 // so that frames move through the media path without allocating.
 type Frame [FrameSamples]int16

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/hal/ag1171"
@@ -42,6 +43,8 @@ type Ag1171Config struct {
 	// Hook classifies the hook switch; zero means hook.DefaultTiming.
 	Hook   hook.Timing
 	Logger *slog.Logger
+	// Playout is alsa.Config.Playout.
+	Playout time.Duration
 }
 
 // DefaultAg1171Config is the reference wiring: SHK on GPIO24, RM on
@@ -106,7 +109,7 @@ func OpenAg1171(ctx context.Context, c Ag1171Config) (*Ag1171Board, error) {
 		}
 	}
 	b := &Ag1171Board{}
-	b.pcm, err = alsa.Open(ctx, alsa.Config{Card: c.Card, Device: c.Device, Rate: c.Rate, Channels: c.Channels, Kernel: c.Kernel, Logger: c.Logger})
+	b.pcm, err = alsa.Open(ctx, alsa.Config{Card: c.Card, Device: c.Device, Rate: c.Rate, Channels: c.Channels, Playout: c.Playout, Kernel: c.Kernel, Logger: c.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("rpi-ag1171: codec card %q: %w", c.Card, err)
 	}

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/tipring/tipring/hal"
 	"github.com/tipring/tipring/hal/alsa"
@@ -121,6 +122,8 @@ type Config struct {
 	Wiring []Wiring
 	// SPIFrequency is the SPI clock; 0 means 1 MHz.
 	SPIFrequency physic.Frequency
+	// Playout is alsa.Config.Playout.
+	Playout time.Duration
 	// Card and Device select the ALSA PCM device; Card "" means "tipring".
 	Card   string
 	Device int
@@ -220,7 +223,7 @@ func Open(ctx context.Context, c Config) (*Board, error) {
 	var err error
 	b.pcm, err = alsa.Open(runCtx, alsa.Config{
 		Card: c.Card, Device: c.Device, Rate: alsa.Rate8k, Channels: 2,
-		Kernel: c.Kernel, Logger: c.Logger,
+		Playout: c.Playout, Kernel: c.Kernel, Logger: c.Logger,
 	})
 	if err != nil {
 		cancel()

@@ -41,6 +41,13 @@ type Options struct {
 	Chip string
 	// Hook classifies the hook switch; zero means hook.DefaultTiming.
 	Hook hook.Timing
+	// Playout is how long after a clock tick the frame a port writes in
+	// answer to that tick's capture starts to play: the host's deadline
+	// for its write, and the playback latency it adds (hal.PlayoutMin…
+	// hal.FrameDuration; zero means hal.FrameDuration). A frame written
+	// later misses its period, which plays silence and counts as an
+	// underrun.
+	Playout time.Duration
 }
 
 // parts maps Options.Chip to the model's part.
@@ -87,6 +94,12 @@ func New(ctx context.Context, o Options) (*Board, error) {
 	}
 	if _, ok := parts[o.Chip]; !ok {
 		return nil, fmt.Errorf("sim: unknown chip %q: si3210, si3215 or si3216", o.Chip)
+	}
+	if o.Playout == 0 {
+		o.Playout = hal.FrameDuration
+	}
+	if o.Playout < hal.PlayoutMin || o.Playout > hal.FrameDuration {
+		return nil, fmt.Errorf("sim: playout %v: want %v…%v", o.Playout, hal.PlayoutMin, hal.FrameDuration)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b := &Board{log: o.Logger, cancel: cancel}
@@ -138,7 +151,7 @@ func (b *Board) newSlot(ctx, runCtx context.Context, n int, o Options) (*slot, e
 		chip.Close()
 		return nil, err
 	}
-	return &slot{model: m, chip: chip, pcm: newStream(), phone: phone}, nil
+	return &slot{model: m, chip: chip, pcm: newStream(o.Playout), phone: phone}, nil
 }
 
 // clock is the board's PCM clock: every 20 ms it moves one frame each way on
@@ -165,13 +178,15 @@ func (b *Board) clock(ctx context.Context) {
 // the chip, which puts it on the wires to the phone; the phone's microphone
 // goes back through the chip's codec to the host.
 func (s *slot) tick(now time.Time) {
-	s.pcm.next(&s.play)
+	s.pcm.next(&s.play, now)
 	for i, v := range s.play {
 		binary.BigEndian.PutUint16(s.rx[2*i:], uint16(v))
 	}
 	s.phone.exchangeMouth(s.mouth[:], now)
 	s.model.PCM(s.rx[:], s.tx[:], 2, s.mouth[:], s.line[:])
-	s.phone.exchangeEar(s.line[:], now)
+	// The frame played now left the host within s.pcm.playout of the
+	// last tick; it is heard from then on.
+	s.phone.exchangeEar(s.line[:], now.Add(s.pcm.playout-hal.FrameDuration))
 	for i := range s.capt {
 		s.capt[i] = int16(binary.BigEndian.Uint16(s.tx[2*i:]))
 	}

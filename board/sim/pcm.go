@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tipring/tipring/hal"
 )
@@ -20,12 +21,14 @@ const playQueue = 3
 // one frame from the play queue for the SLIC and hands one captured frame to
 // the reader.
 type stream struct {
-	capt chan hal.Frame
+	capt    chan hal.Frame
+	playout time.Duration // see Options.Playout
 
-	mu   sync.Mutex
-	play [playQueue]hal.Frame
-	head int
-	n    int
+	mu    sync.Mutex
+	play  [playQueue]hal.Frame
+	wrote [playQueue]time.Time // when each queued frame was written
+	head  int
+	n     int
 
 	underruns atomic.Uint64
 	overruns  atomic.Uint64
@@ -33,8 +36,8 @@ type stream struct {
 	closed    chan struct{}
 }
 
-func newStream() *stream {
-	return &stream{capt: make(chan hal.Frame, 2), closed: make(chan struct{})}
+func newStream(playout time.Duration) *stream {
+	return &stream{capt: make(chan hal.Frame, 2), playout: playout, closed: make(chan struct{})}
 }
 
 func (s *stream) Read(ctx context.Context, f *hal.Frame) error {
@@ -60,7 +63,8 @@ func (s *stream) Write(f *hal.Frame) error {
 		s.head = (s.head + 1) % playQueue
 		s.n--
 	}
-	s.play[(s.head+s.n)%playQueue] = *f
+	i := (s.head + s.n) % playQueue
+	s.play[i], s.wrote[i] = *f, time.Now()
 	s.n++
 	return nil
 }
@@ -72,16 +76,27 @@ func (s *stream) Close() error {
 	return nil
 }
 
-// next takes the frame the clock plays now; silence and an underrun when the
-// writer has fallen behind.
-func (s *stream) next(f *hal.Frame) {
+// next takes the frame the clock plays from its tick now: the oldest one
+// written by the deadline, s.playout after the previous tick; silence and
+// an underrun when there is none. A writer that fell behind and so has
+// more than one frame ready is brought back in step by dropping the
+// older, as a device recovering from an xrun does, so that the playback
+// latency stays s.playout.
+func (s *stream) next(f *hal.Frame, now time.Time) {
+	deadline := now.Add(s.playout - hal.FrameDuration)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.n == 0 {
+	ready := 0
+	for ready < s.n && !s.wrote[(s.head+ready)%playQueue].After(deadline) {
+		ready++
+	}
+	if ready == 0 {
 		*f = hal.Frame{}
 		s.underruns.Add(1)
 		return
 	}
+	s.head = (s.head + ready - 1) % playQueue
+	s.n -= ready - 1
 	*f = s.play[s.head]
 	s.head = (s.head + 1) % playQueue
 	s.n--

@@ -313,3 +313,48 @@ func TestHookActionAndDialLimits(t *testing.T) {
 		t.Fatalf("on: %v", err)
 	}
 }
+
+// The playout is each port's deadline: a frame written within it after
+// the tick whose capture it answers plays at the next tick, one written
+// later misses its period (an underrun) and the stream is back in step
+// with the frame after it. With the default playout of a whole frame the
+// same late writes are in time (but for a rare scheduling delay).
+func TestPlayoutDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		playout   time.Duration
+		underruns bool
+	}{{5 * time.Millisecond, true}, {0, false}} {
+		b, err := New(context.Background(), Options{Ports: 1, Playout: tc.playout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcm := b.Ports()[0].PCM
+		var f hal.Frame
+		loop := func(n int, delay time.Duration) {
+			for range n {
+				if err := pcm.Read(t.Context(), &f); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(delay)
+				if err := pcm.Write(&f); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		loop(5, 0)
+		before := pcm.Underruns()
+		loop(3, 8*time.Millisecond)
+		loop(5, 0)
+		late := pcm.Underruns() - before
+		b.Close()
+		if tc.underruns && late == 0 {
+			t.Errorf("playout %v: frames written 8 ms after their tick did not underrun", tc.playout)
+		}
+		if !tc.underruns && late >= 3 {
+			t.Errorf("playout %v: %d underruns from 3 frames written 8 ms after their tick", tc.playout, late)
+		}
+	}
+	if _, err := New(context.Background(), Options{Ports: 1, Playout: time.Millisecond}); err == nil {
+		t.Error("a playout of 1 ms was accepted")
+	}
+}

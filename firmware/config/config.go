@@ -103,6 +103,12 @@ type Board struct {
 	// its lines run: empty means /dev/watchdog on a real board and none
 	// on the simulated one, "off" none.
 	Watchdog string `toml:"watchdog"`
+	// PlayoutMS is how soon after a PCM period begins the frames the
+	// lines computed from its capture start to play, in ms (2–20; 0
+	// means 20): the playback latency the board adds, and each line's
+	// deadline for its frame. Lower is quicker to the ear and less
+	// forgiving of a busy CPU: a late frame plays as a gap (an underrun).
+	PlayoutMS int `toml:"playout_ms"`
 }
 
 // Web is the local web page and API.
@@ -396,6 +402,9 @@ func (c *Config) validate() Errors {
 	}
 	if c.Board.Ports < 1 || c.Board.Ports > MaxPorts {
 		bad("board.ports", "%d is out of range 1…%d", c.Board.Ports, MaxPorts)
+	}
+	if p := c.Board.PlayoutMS; p != 0 && (p < 2 || p > 20) {
+		bad("board.playout_ms", "%d is out of range 2…20 (ms)", p)
 	}
 	if err := checkHostPort(c.Web.Listen, true); err != nil {
 		bad("web.listen", "%v", err)

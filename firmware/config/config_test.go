@@ -77,6 +77,7 @@ func TestErrorsNameFileLineKey(t *testing.T) {
 		{"port out of range", "port = 2|port = 9", "x.toml:24: line[2].port: 9 is not a port of this board (1…4)"},
 		{"duplicate port", "port = 2|port = 1", "x.toml:24: line[2].port: port 1 is already configured by line[1]"},
 		{"too many ports", "ports = 4|ports = 65", "x.toml:4: board.ports: 65 is out of range 1…64"},
+		{"playout too short", "ports = 4|ports = 4\nplayout_ms = 1", "x.toml:5: board.playout_ms: 1 is out of range 2…20 (ms)"},
 		{"bad listen", `listen = "127.0.0.1:8080"|listen = "nowhere"`, `x.toml:7: web.listen: "nowhere" is not host:port`},
 		{"bad hash", `listen = "127.0.0.1:8080"|listen = "127.0.0.1:8080"` + "\nadmin_password_hash = \"hunter2\"", "x.toml:8: web.admin_password_hash: is not a hash"},
 		{"bad country", `country = "de"|country = "xx"`, `x.toml:16: region.country: `},

@@ -39,10 +39,17 @@ type Config struct {
 	// 0 means 1.
 	Channels int
 	// Periods is the ring buffer's size in 20 ms periods, 2–4; 0 means the
-	// most the hardware allows up to 4. Two periods of silence are queued
-	// ahead of playback (one when the buffer has only two), which is the
-	// playback latency the loop adds.
+	// most the hardware allows up to 4.
 	Periods int
+	// Playout is how long after a period's capture the frames the slots
+	// write in answer start to play: each period the loop waits up to
+	// Playout − 1 ms for every slot's frame before it writes the period,
+	// and one period plus Playout of silence is queued ahead of playback
+	// at start, so the frames play Playout after the period they answer
+	// began (hal.PlayoutMin…hal.FrameDuration; 0 means hal.FrameDuration).
+	// A slot later than that misses its period (an underrun of the slot,
+	// not of the device).
+	Playout time.Duration
 	// Kernel reaches the sound card; nil means LinuxKernel{}.
 	Kernel Kernel
 	// Logger receives the negotiated parameters and xrun reports; nil
@@ -87,11 +94,14 @@ type Device struct {
 	play   Substream
 	capt   Substream
 
-	period   int     // frames per period at the device rate
-	channels int     // samples per frame
-	prefill  int     // periods of silence queued before a start
-	cbuf     []int16 // one captured period, interleaved
-	pbuf     []int16 // one period to play, interleaved
+	period   int           // frames per period at the device rate
+	channels int           // samples per frame
+	playout  time.Duration // see Config.Playout
+	lead     int           // Playout in frames at the device rate
+	kick     chan struct{} // a slot queued a frame
+	timer    *time.Timer   // the loop's wait for the slots' frames
+	cbuf     []int16       // one captured period, interleaved
+	pbuf     []int16       // one period to play, interleaved
 
 	mu    sync.Mutex                // guards changes of slots
 	slots atomic.Pointer[slotTable] // read by the loop without locking
@@ -167,6 +177,11 @@ func open(cfg Config) (*Device, error) {
 		return nil, fmt.Errorf("%w: %d periods, want %d…%d", ErrConfig, cfg.Periods, MinPeriods, MaxPeriods)
 	case cfg.Device < 0:
 		return nil, fmt.Errorf("%w: device %d", ErrConfig, cfg.Device)
+	case cfg.Playout != 0 && (cfg.Playout < hal.PlayoutMin || cfg.Playout > hal.FrameDuration):
+		return nil, fmt.Errorf("%w: playout %v, want %v…%v", ErrConfig, cfg.Playout, hal.PlayoutMin, hal.FrameDuration)
+	}
+	if cfg.Playout == 0 {
+		cfg.Playout = hal.FrameDuration
 	}
 	card, err := cfg.Kernel.CardIndex(cfg.Card)
 	if err != nil {
@@ -177,8 +192,13 @@ func open(cfg Config) (*Device, error) {
 		log:      cfg.Logger.With("pcm", name),
 		period:   cfg.Rate * int(hal.FrameDuration/time.Millisecond) / 1000,
 		channels: cfg.Channels,
+		playout:  cfg.Playout,
+		lead:     cfg.Rate * int(cfg.Playout/time.Microsecond) / 1e6,
+		kick:     make(chan struct{}, 1),
+		timer:    time.NewTimer(time.Hour),
 		done:     make(chan struct{}),
 	}
+	d.timer.Stop()
 	d.params = Params{Card: card, Device: cfg.Device, Rate: cfg.Rate, Channels: cfg.Channels, PeriodFrames: d.period}
 	if d.play, err = cfg.Kernel.OpenPCM(card, cfg.Device, false); err != nil {
 		return nil, fmt.Errorf("alsa: %s playback: %w", name, err)
@@ -193,7 +213,6 @@ func open(cfg Config) (*Device, error) {
 	}
 	d.cbuf = make([]int16, d.period*d.channels)
 	d.pbuf = make([]int16, d.period*d.channels)
-	d.prefill = min(2, d.params.Periods-1)
 	d.slots.Store(&slotTable{idle: make([]int16, d.channels)})
 	d.log.Info("PCM device configured", "rate", d.params.Rate, "channels", d.params.Channels,
 		"period", d.params.PeriodFrames, "periods", d.params.Periods, "linked", d.params.Linked,
@@ -420,10 +439,12 @@ func (d *Device) cycle() error {
 		}
 		got += n
 	}
+	start := time.Now()
 	t := d.slots.Load()
 	for _, s := range t.slots {
 		s.capture(d.cbuf, d.channels)
 	}
+	d.awaitSlots(t, start)
 	d.idle(t)
 	for _, s := range t.slots {
 		s.playback(d.pbuf, d.channels)
@@ -438,10 +459,45 @@ func (d *Device) idle(t *slotTable) {
 	}
 }
 
+// awaitSlots waits, until d.playout − 1 ms after start, for every slot that
+// writes to have a frame queued: the answer to the capture just handed
+// out, which then plays d.playout after the period began rather than a
+// period later.
+func (d *Device) awaitSlots(t *slotTable, start time.Time) {
+	deadline := start.Add(d.playout - time.Millisecond)
+	for !t.queued() {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return
+		}
+		d.timer.Reset(wait)
+		select {
+		case <-d.kick:
+			d.timer.Stop()
+		case <-d.timer.C:
+			return
+		}
+	}
+}
+
+// queued reports whether every slot that writes has answered the capture
+// just handed out.
+func (t *slotTable) queued() bool {
+	for _, s := range t.slots {
+		if s.writing.Load() && !s.answered() {
+			return false
+		}
+	}
+	return true
+}
+
 // write plays the playback period.
-func (d *Device) write() error {
-	for put := 0; put < d.period; {
-		n, err := d.play.WriteFrames(d.pbuf[put*d.channels:], d.period-put)
+func (d *Device) write() error { return d.writeFrames(d.period) }
+
+// writeFrames plays the first frames frames of the playback period.
+func (d *Device) writeFrames(frames int) error {
+	for put := 0; put < frames; {
+		n, err := d.play.WriteFrames(d.pbuf[put*d.channels:], frames-put)
 		if err != nil {
 			if errors.Is(err, ErrXrun) {
 				d.playXruns.Add(1)
@@ -454,9 +510,9 @@ func (d *Device) write() error {
 	return nil
 }
 
-// restart stops both streams, prepares them, queues d.prefill periods of
-// idle samples for playback and starts them: the way out of an xrun, and
-// the first start.
+// restart stops both streams, prepares them, queues a period and
+// d.playout of idle samples for playback and starts them: the way out of
+// an xrun, and the first start.
 func (d *Device) restart() error {
 	// Dropping a stream that is not running fails harmlessly; a running
 	// one (the direction that did not xrun, on unlinked streams) must be
@@ -470,10 +526,11 @@ func (d *Device) restart() error {
 		return err
 	}
 	d.idle(d.slots.Load())
-	for range d.prefill {
-		if err := d.write(); err != nil {
-			return err
-		}
+	if err := d.write(); err != nil {
+		return err
+	}
+	if err := d.writeFrames(d.lead); err != nil {
+		return err
 	}
 	if err := d.play.Start(); err != nil {
 		return err

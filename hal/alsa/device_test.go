@@ -362,3 +362,58 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// The loop waits for the slots' answers to a period's capture and writes
+// them at once, with one period plus Playout of silence queued ahead, so
+// that the answer to a period starts to play Playout into the next one
+// (not a whole period later). A port that echoes what it reads shows it:
+// of ten marked periods, the echo of each is found where it should be at
+// least half the time (a port descheduled on a loaded machine misses the
+// odd deadline; without the wait none is). It runs on real time, so not
+// under -short (qemu).
+func TestPlayoutLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time deadlines: native run only")
+	}
+	for _, playout := range []time.Duration{hal.FrameDuration, 10 * time.Millisecond} {
+		card, d := openFake(t, alsatest.Telephony(), alsa.Config{Channels: 1, Playout: playout})
+		p, err := d.Slot(alsa.Slot{Channel: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			var f hal.Frame
+			for p.Read(t.Context(), &f) == nil {
+				if p.Write(&f) != nil {
+					return
+				}
+			}
+		}()
+		lead := int(playout / (time.Second / 8000))
+		var played []int16
+		in := make([]int16, 160)
+		for k := range 14 {
+			for i := range in {
+				in[i] = int16(1000 + k)
+			}
+			out, err := card.Tick(in, tick)
+			if err != nil {
+				t.Fatal(err)
+			}
+			played = append(played, out...)
+		}
+		p.Close()
+		// The capture of tick k (from 0) is answered from sample
+		// 160·(k+1) + lead of what was played from tick 0 on.
+		good := 0
+		for k := 1; k <= 10; k++ {
+			at := 160*(k+1) + lead
+			if at < len(played) && played[at] == int16(1000+k) && played[at-1] != int16(1000+k) {
+				good++
+			}
+		}
+		if good < 5 {
+			t.Errorf("playout %v: %d of 10 answers started %d samples into the next period", playout, good, lead)
+		}
+	}
+}

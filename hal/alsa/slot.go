@@ -106,14 +106,21 @@ type slotPCM struct {
 	slot Slot
 	capt chan hal.Frame
 
-	mu   sync.Mutex // guards the play queue
+	mu   sync.Mutex // guards the play queue, writes and mark
 	play [playQueue]hal.Frame
 	head int
 	n    int
+	// writes counts the frames written; mark is its value when the loop
+	// handed out the last captured frame, so a frame written since is the
+	// answer to it.
+	writes, mark uint64
 
-	starved, dropped atomic.Uint64
-	closeOnce        sync.Once
-	closed           chan struct{}
+	starved, dropped, late atomic.Uint64
+	// writing says the port has written: the loop waits for its frames
+	// (Device.awaitSlots).
+	writing   atomic.Bool
+	closeOnce sync.Once
+	closed    chan struct{}
 
 	// Owned by the device's loop.
 	in, out hal.Frame
@@ -166,8 +173,22 @@ func (p *slotPCM) Write(f *hal.Frame) error {
 	}
 	p.play[(p.head+p.n)%playQueue] = *f
 	p.n++
+	p.writes++
 	p.mu.Unlock()
+	p.writing.Store(true)
+	select {
+	case p.dev.kick <- struct{}{}:
+	default:
+	}
 	return nil
+}
+
+// answered reports whether a frame was written since the loop handed out
+// the last captured one.
+func (p *slotPCM) answered() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.writes > p.mark
 }
 
 // Underruns implements hal.PCM: the frames this slot had nothing queued
@@ -211,6 +232,9 @@ func (p *slotPCM) capture(buf []int16, channels int) {
 			p.in[i] = p.slot.Coding.decode(byte(uint16(buf[i*channels+c]) >> shift))
 		}
 	}
+	p.mu.Lock()
+	p.mark = p.writes
+	p.mu.Unlock()
 	for {
 		select {
 		case p.capt <- p.in:
@@ -230,6 +254,14 @@ func (p *slotPCM) capture(buf []int16, channels int) {
 func (p *slotPCM) playback(buf []int16, channels int) {
 	p.mu.Lock()
 	have := p.n > 0
+	if have && p.n > 1 && p.writes > p.mark {
+		// The answer to the last capture came with older frames still
+		// queued (the port was late once): those are dropped, so that
+		// the port's frames play Config.Playout after their period again.
+		p.head = (p.head + p.n - 1) % playQueue
+		p.late.Add(uint64(p.n - 1))
+		p.n = 1
+	}
 	if have {
 		p.out = p.play[p.head]
 		p.head = (p.head + 1) % playQueue
