@@ -2,6 +2,7 @@ package alsa_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -37,10 +38,17 @@ func loopbackCard(t *testing.T) int {
 
 // TestLoopbackKernel runs two Devices on the kernel's loopback card: what
 // device 0 plays, device 1 captures. It checks the ioctl path end to end on
-// a real kernel.
+// a real kernel, with the default playout (a whole period queued ahead)
+// and a short one (a period and 5 ms: a write of part of a period).
 func TestLoopbackKernel(t *testing.T) {
 	card := loopbackCard(t)
-	cfg := alsa.Config{Card: strconv.Itoa(card), Channels: 2}
+	for _, playout := range []time.Duration{0, 5 * time.Millisecond} {
+		t.Run(fmt.Sprint("playout=", playout), func(t *testing.T) { loopback(t, card, playout) })
+	}
+}
+
+func loopback(t *testing.T, card int, playout time.Duration) {
+	cfg := alsa.Config{Card: strconv.Itoa(card), Channels: 2, Playout: playout}
 	a, err := alsa.Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("open hw:%d,0: %v", card, err)
