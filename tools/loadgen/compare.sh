@@ -7,7 +7,7 @@
 #   tools/loadgen/compare.sh 16 30s
 #
 # Run from the module root. GATEWAY=path uses a prebuilt gateway binary
-# (for instance one built with tools/loadgen/line-status.patch applied).
+# (another version's, for instance).
 set -eu
 lines=${1:-16}
 duration=${2:-30s}

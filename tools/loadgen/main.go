@@ -16,9 +16,8 @@
 // measured the same way, for comparison (tools/loadgen/compare.sh runs
 // both).
 //
-// The send jitter needs tools/loadgen/line-status.patch applied to
-// firmware/line (it adds sendIntervalP50Ms and sendJitterP99Ms to each
-// call of /api/status); without it the figure is reported as missing.
+// The send jitter is each call's sendIntervalP50Ms and sendJitterP99Ms in
+// /api/status; an older gateway without them has it reported as missing.
 //
 // It is a program, not a test: the kamailiotest harness wants a
 // testing.TB, so this starts its own small Kamailio (kamailio.go).
@@ -167,7 +166,7 @@ func (r *result) print(w io.Writer) {
 	if r.Peer == "tipring" {
 		fmt.Fprintf(w, "PCM underruns: %d during the hold (%d since start)\n", r.Underruns, r.UnderrunsAll)
 		if r.JitterMissing {
-			fmt.Fprintf(w, "RTP send jitter: not reported by this gateway (apply tools/loadgen/line-status.patch)\n")
+			fmt.Fprintf(w, "RTP send jitter: not reported by this gateway (its /api/status has no sendJitterP99Ms)\n")
 		} else {
 			fmt.Fprintf(w, "RTP send interval p50 %.2f ms (median of lines); send jitter p99 %.2f ms worst line, %.2f ms median line\n",
 				r.IntervalP50MS, r.JitterP99MS, r.JitterP99Med)
