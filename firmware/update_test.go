@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,7 +20,8 @@ import (
 
 	"github.com/tipring/tipring/firmware/passwd"
 	"github.com/tipring/tipring/firmware/update"
-	"github.com/tipring/tipring/tools/deb"
+	"github.com/tipring/tipring/firmware/update/updatetest"
+	"github.com/tipring/tipring/sip/siptest/proctest"
 )
 
 // TestUpdateEndToEnd runs the real program, version 1.0.0, on the
@@ -71,7 +71,12 @@ func TestUpdateEndToEnd(t *testing.T) {
 
 	// The configuration: sim.toml on free ports, an admin password for
 	// HTTP Basic, the second key trusted in update.public_keys.
-	webAddr, sipAddr := freeAddr(t), freeAddr(t)
+	// The web page on port, SIP on port+1 (and TLS on port+2).
+	port, err := proctest.FreePorts(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webAddr, sipAddr := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)
 	const pw = "green-Valley-77"
 	t0 := time.Now()
 	hash, err := passwd.Hash(pw)
@@ -217,7 +222,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 
 	// 3.0.0 is broken; signed with the key of update.public_keys, which
 	// 2.0.0 (no key built in) trusts from the configuration.
-	pkgC := debOf(t, "3.0.0", []byte("#!/bin/sh\nexit 1\n"))
+	pkgC := updatetest.Deb(t, "", "3.0.0", []byte("#!/bin/sh\nexit 1\n"))
 	t0 = time.Now()
 	if code, body := upload(map[string][]byte{"package": pkgC, "signature": update.Sign(inConfig, pkgC)}); code != http.StatusAccepted {
 		t.Fatalf("upload of 3.0.0: %d %s", code, body)
@@ -242,32 +247,6 @@ type apiUpdateBody struct {
 	Version string
 	Keys    []string
 	State   update.State
-}
-
-// debOf is Tipring's package for this machine's architecture, around bin.
-func debOf(t *testing.T, version string, bin []byte) []byte {
-	t.Helper()
-	arch := map[string]string{"amd64": "amd64", "arm64": "arm64", "arm": "armhf"}[runtime.GOARCH]
-	p, err := deb.Tipring(deb.Options{Arch: arch, Version: version, Epoch: 1700000000, Binaries: map[string][]byte{"tipring": bin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := p.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func withoutVar(env []string, name string) []string {

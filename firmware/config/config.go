@@ -26,6 +26,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/tipring/tipring/dsp/tone"
+	"github.com/tipring/tipring/firmware/internal/atomicfile"
 	"github.com/tipring/tipring/firmware/line/digitmap"
 )
 
@@ -658,11 +659,11 @@ func Save(path string, c Config) error {
 		return err
 	}
 	if old, err := os.ReadFile(path); err == nil {
-		if err := writeAtomic(path+".bak", old); err != nil {
+		if err := atomicfile.Write(path+".bak", old, 0o600); err != nil {
 			return fmt.Errorf("config: keep last good copy: %w", err)
 		}
 	}
-	if err := writeAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
@@ -679,34 +680,6 @@ func Marshal(c Config) ([]byte, error) {
 		return nil, fmt.Errorf("config: encode: %w", err)
 	}
 	return data, nil
-}
-
-// writeAtomic replaces path with data through a synced temporary file and a
-// rename, so that a crash leaves either the old or the new content. The
-// last good copy (FILE.bak) is written this way too: a copy cut short would
-// be no copy at all.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // Redact returns a copy of c without its secrets: every line's SIP

@@ -9,22 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tipring/tipring/tools/deb"
+	"github.com/tipring/tipring/firmware/update/updatetest"
 )
 
-// testDeb builds Tipring's real package (tools/deb, as `make deb` does)
-// around bin.
+// testDeb builds Tipring's real package around bin.
 func testDeb(t testing.TB, arch, version string, bin []byte) []byte {
 	t.Helper()
-	p, err := deb.Tipring(deb.Options{Arch: arch, Version: version, Epoch: 1700000000, Binaries: map[string][]byte{"tipring": bin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := p.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return updatetest.Deb(t, arch, version, bin)
 }
 
 // handDeb builds a package by hand: control fields and data entries as

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/tipring/tipring/firmware/internal/atomicfile"
 )
 
 // StateFormat is the version of state.json this package writes.
@@ -165,48 +167,9 @@ func (d Dir) Update(fn func(*State) error) error {
 	if err != nil {
 		return fmt.Errorf("update state: %w", err)
 	}
-	if err := writeAtomic(d.StateFile(), append(b, '\n'), 0o640); err != nil {
+	if err := atomicfile.Write(d.StateFile(), append(b, '\n'), 0o640); err != nil {
 		return fmt.Errorf("update state: %w", err)
 	}
-	return nil
-}
-
-// writeAtomic replaces path with data: temporary file in the same
-// directory, fsync, rename, fsync of the directory.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	d.Sync() // not every file system can; the rename is done either way
 	return nil
 }
 
@@ -283,7 +246,7 @@ func (d Dir) Stage(o StageOptions) (*Trial, error) {
 			return err
 		}
 		bin := filepath.Join(dir, "tipring")
-		if err := writeAtomic(bin, p.Binary, 0o755); err != nil {
+		if err := atomicfile.Write(bin, p.Binary, 0o755); err != nil {
 			os.RemoveAll(dir)
 			return fmt.Errorf("writing the slot: %w", err)
 		}
@@ -295,7 +258,7 @@ func (d Dir) Stage(o StageOptions) (*Trial, error) {
 				return fmt.Errorf("copying the configuration: %w", err)
 			}
 			before = filepath.Join(dir, "config-before.toml")
-			if err := writeAtomic(before, cfg, 0o600); err != nil {
+			if err := atomicfile.Write(before, cfg, 0o600); err != nil {
 				os.RemoveAll(dir)
 				return fmt.Errorf("copying the configuration: %w", err)
 			}
@@ -339,7 +302,7 @@ func (d Dir) UnhealthyFile(pid int) string {
 // not work (its board did not open, a line stopped): a trial is then
 // rolled back at once, with reason, rather than at its deadline.
 func (d Dir) ReportUnhealthy(pid int, reason string) error {
-	return writeAtomic(d.UnhealthyFile(pid), []byte(reason), 0o640)
+	return atomicfile.Write(d.UnhealthyFile(pid), []byte(reason), 0o640)
 }
 
 // checkSum reports whether the file at path has the SHA-256 sum (hex).

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tipring/tipring/firmware/internal/atomicfile"
 )
 
 // EnvSupervised is set (to "1") in the environment of every program a
@@ -195,11 +197,11 @@ func restoreConfig(t *Trial) (kept string, err error) {
 	}
 	if err == nil {
 		kept = t.Config + ".rolled-back-" + t.Version
-		if err := writeAtomic(kept, now, 0o600); err != nil {
+		if err := atomicfile.Write(kept, now, 0o600); err != nil {
 			return "", err
 		}
 	}
-	if err := writeAtomic(t.Config, before, 0o600); err != nil {
+	if err := atomicfile.Write(t.Config, before, 0o600); err != nil {
 		return "", err
 	}
 	return kept, nil

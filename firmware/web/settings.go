@@ -16,6 +16,7 @@ import (
 
 	"github.com/tipring/tipring/dsp/tone"
 	"github.com/tipring/tipring/firmware/config"
+	"github.com/tipring/tipring/firmware/internal/atomicfile"
 	"github.com/tipring/tipring/firmware/line"
 )
 
@@ -469,7 +470,7 @@ func (s *Server) sipSave(w http.ResponseWriter, r *http.Request) {
 // puts the previous content back (or removes the file if there was none).
 func replaceFile(path string, data []byte) (undo func(), err error) {
 	old, oldErr := os.ReadFile(path)
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return nil, fmt.Errorf("saving %s: %w", filepath.Base(path), err)
 	}
 	return func() {
@@ -477,28 +478,8 @@ func replaceFile(path string, data []byte) (undo func(), err error) {
 			os.Remove(path)
 			return
 		}
-		writeFileAtomic(path, old)
+		atomicfile.Write(path, old, 0o600)
 	}, nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // ---- Region ----

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tipring/tipring/firmware/config"
 	"github.com/tipring/tipring/firmware/update"
+	"github.com/tipring/tipring/firmware/update/updatetest"
 	"github.com/tipring/tipring/tools/deb"
 )
 
@@ -48,19 +49,6 @@ func (u *testUpdater) Install(pkg, sig []byte) (string, error) {
 	return t.Version, nil
 }
 
-func testPackage(t *testing.T, version string, bin []byte) []byte {
-	t.Helper()
-	p, err := deb.Tipring(deb.Options{Arch: "amd64", Version: version, Epoch: 1700000000, Binaries: map[string][]byte{"tipring": bin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := p.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func newUpdatePages(t *testing.T, trusted bool) (*pages, *testUpdater, ed25519.PrivateKey) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	u := &testUpdater{dir: update.Dir(filepath.Join(t.TempDir(), "update"))}
@@ -89,7 +77,7 @@ func TestPagesUpdate(t *testing.T) {
 	// other forms may post.
 	bin := make([]byte, 3<<20)
 	rand.Read(bin)
-	pkg := testPackage(t, "2.0", bin)
+	pkg := updatetest.Deb(t, "amd64", "2.0", bin)
 	tampered := bytes.Clone(pkg)
 	tampered[len(tampered)-200] ^= 0x80
 	form := url.Values{"csrf": {tok}}
@@ -136,7 +124,7 @@ func TestPagesUpdateNoKey(t *testing.T) {
 	if !strings.Contains(body, "none: no update is accepted") || !strings.Contains(body, "update.public_keys") {
 		t.Error("the page does not say that no key is trusted, and how to add one")
 	}
-	pkg := testPackage(t, "2.0", []byte("program"))
+	pkg := updatetest.Deb(t, "amd64", "2.0", []byte("program"))
 	p.rejected("/maintenance/update", url.Values{"csrf": {tok}}, map[string][]byte{"package": pkg, "signature": update.Sign(key, pkg)}, "no trusted update key")
 	if _, err := os.Stat(string(u.dir)); err == nil {
 		t.Fatal("a refused update left files behind")
@@ -171,7 +159,7 @@ func apiUpload(t *testing.T, base string, files map[string][]byte) (int, map[str
 
 func TestAPIUpdate(t *testing.T) {
 	p, u, key := newUpdatePages(t, true)
-	pkg := testPackage(t, "2.0", []byte("program"))
+	pkg := updatetest.Deb(t, "amd64", "2.0", []byte("program"))
 	tampered := bytes.Clone(pkg)
 	tampered[100] ^= 1
 	_, other, _ := ed25519.GenerateKey(rand.Reader)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tipring/tipring/firmware/internal/atomicfile"
 )
 
 // WebCert is the web page's HTTPS certificate, kept as two PEM files next
@@ -96,12 +98,12 @@ func (w *WebCert) Replace(now time.Time, uploads ...[]byte) (*x509.Certificate, 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	oldKey, keyErr := os.ReadFile(w.KeyFile)
-	if err := writeAtomic(w.KeyFile, keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(w.KeyFile, keyPEM, 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(w.CertFile, certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(w.CertFile, certPEM, 0o644); err != nil {
 		if keyErr == nil { // keep the old pair matching
-			writeAtomic(w.KeyFile, oldKey, 0o600)
+			atomicfile.Write(w.KeyFile, oldKey, 0o600)
 		} else {
 			os.Remove(w.KeyFile)
 		}
