@@ -52,7 +52,7 @@ func BenchmarkGatewayLatency(b *testing.B) {
 	for _, c := range []struct {
 		dtmf    string
 		playout int // board.playout_ms, 0 for the default (20)
-	}{{"rfc4733", 0}, {"inband", 0}, {"rfc4733", 5}} {
+	}{{"rfc4733", 0}, {"inband", 0}, {"rfc4733", 5}, {"rfc4733", 2}} {
 		b.Run(fmt.Sprintf("dtmf=%s/playout=%d", c.dtmf, cmp.Or(c.playout, 20)), func(b *testing.B) { benchLatency(b, c.dtmf, c.playout) })
 	}
 }
