@@ -44,17 +44,8 @@ type authEntry struct {
 // carried credentials from an earlier challenge of this request and the
 // new challenge is not stale=true (RFC 3261 §22.2).
 func (a *authState) learn(res *sip.Response, answered bool) error {
-	name := "WWW-Authenticate"
-	if res.StatusCode == 407 {
-		name = "Proxy-Authenticate"
-	}
-	var chs []*digest.Challenge
-	for _, v := range headerValues(res, name) {
-		if ch, err := digest.ParseChallenge(v); err == nil {
-			chs = append(chs, ch)
-		}
-	}
-	ch := digest.Strongest(chs)
+	name := digest.ChallengeHeader(res.StatusCode)
+	ch := digest.StrongestOf(headerValues(res, name))
 	if ch == nil {
 		return fmt.Errorf("%w: no usable %s challenge", ErrAuth, name)
 	}
@@ -95,33 +86,6 @@ func (a *authState) authorize(req *sip.Request, user, password string) error {
 		req.AppendHeader(sip.NewHeader(name, cr.String()))
 	}
 	return nil
-}
-
-// localAddr is the address we put in Via and Contact for requests to
-// dst over transport: the agent's listening address, with the source
-// address of the route to dst when the agent listens on all addresses.
-func (l *Line) localAddr(dst, transport string) netip.AddrPort {
-	la := l.r.agent.LocalAddr()
-	port := uint16(la.Port)
-	if transport == "tls" {
-		if t := l.r.agent.TLSAddr(); t != nil {
-			port = uint16(t.Port)
-		}
-	}
-	ip, _ := netip.AddrFromSlice(la.IP)
-	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsUnspecified() {
-		if c, err := net.Dial("udp", dst); err == nil {
-			if a, ok := netip.AddrFromSlice(c.LocalAddr().(*net.UDPAddr).IP); ok {
-				ip = a.Unmap()
-			}
-			c.Close()
-		}
-	}
-	if !ip.IsValid() {
-		ip = netip.IPv4Unspecified()
-	}
-	return netip.AddrPortFrom(ip, port)
 }
 
 // contact is our Contact URI for a transport and local address: the
@@ -175,7 +139,7 @@ func transportOfURI(u sip.Uri, def string) string {
 func (l *Line) newRequest(method sip.RequestMethod, target sip.Uri, routes []sip.Uri, transport string) *sip.Request {
 	req := sip.NewRequest(method, target)
 	hop := hopOf(target, routes, transport)
-	local := l.localAddr(hop, transport)
+	local := l.r.agent.SentBy(hop, transport)
 	tp := strings.ToUpper(transport)
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: tp,
 		Host: local.Addr().String(), Port: int(local.Port()), Params: sip.NewParams()}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/tipring/tipring/sip/internal/sipmsg"
 	"github.com/tipring/tipring/sip/ua"
 )
 
@@ -226,13 +227,7 @@ type message interface {
 }
 
 // headerValues returns the values of every header named name.
-func headerValues(m message, name string) []string {
-	var out []string
-	for _, h := range m.GetHeaders(name) {
-		out = append(out, h.Value())
-	}
-	return out
-}
+func headerValues(m message, name string) []string { return sipmsg.Values(m, name) }
 
 // headerValue returns the first value of a header, or "".
 func headerValue(m message, name string) string {

@@ -181,7 +181,7 @@ func (c *Call) responseLocked(req *sip.Request, code int) *sip.Response {
 	}
 	if code > 100 && code < 300 && (req.IsInvite() || req.Method == sip.UPDATE || req.Method == sip.SUBSCRIBE) {
 		transport := strings.ToLower(req.Transport())
-		local := c.line.localAddr(req.Source(), transport)
+		local := c.line.r.agent.SentBy(req.Source(), transport)
 		res.AppendHeader(&sip.ContactHeader{Address: c.line.contact(transport, local)})
 	}
 	if code >= 200 && code < 300 || code == 405 {

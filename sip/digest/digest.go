@@ -239,6 +239,28 @@ func (c *Challenge) Supported() bool {
 	return len(c.QOP) == 0 || slices.Contains(c.QOP, "auth") || slices.Contains(c.QOP, "auth-int")
 }
 
+// ChallengeHeader is the header a response of status carries its
+// challenges in: Proxy-Authenticate for 407, WWW-Authenticate otherwise.
+func ChallengeHeader(status int) string {
+	if status == 407 {
+		return "Proxy-Authenticate"
+	}
+	return "WWW-Authenticate"
+}
+
+// StrongestOf parses header values (those of ChallengeHeader) and returns
+// the strongest supported challenge among them (see Strongest), or nil;
+// values that do not parse are skipped.
+func StrongestOf(values []string) *Challenge {
+	var cs []*Challenge
+	for _, v := range values {
+		if c, err := ParseChallenge(v); err == nil {
+			cs = append(cs, c)
+		}
+	}
+	return Strongest(cs)
+}
+
 // Strongest returns the supported challenge with the strongest algorithm,
 // preferring the earliest listed among equals (RFC 7616 §3.7), or nil.
 func Strongest(cs []*Challenge) *Challenge {

@@ -137,3 +137,25 @@ func FuzzParseChallenge(f *testing.F) {
 		}
 	})
 }
+
+// RFC 8760 §2.4 (and RFC 7616 §3.7): a server may offer one challenge per
+// algorithm; the client answers the strongest it supports, and a value it
+// cannot parse is skipped, not fatal. 407 carries them in
+// Proxy-Authenticate, 401 in WWW-Authenticate (RFC 3261 §22.2, §22.3).
+func TestStrongestOfHeaderValues(t *testing.T) {
+	ch := StrongestOf([]string{
+		`Digest realm="a", nonce="1", algorithm=MD5, qop="auth"`,
+		`Digest realm="a", nonce="2", algorithm=SHA-256, qop="auth"`,
+		`Digest realm="a" nonce broken`,
+		`Basic realm="a"`,
+	})
+	if ch == nil || ch.Algorithm != "SHA-256" || ch.Nonce != "2" {
+		t.Fatalf("strongest: %+v", ch)
+	}
+	if StrongestOf([]string{`Basic realm="a"`}) != nil {
+		t.Error("a Basic challenge was taken")
+	}
+	if ChallengeHeader(407) != "Proxy-Authenticate" || ChallengeHeader(401) != "WWW-Authenticate" {
+		t.Error("challenge headers")
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"github.com/tipring/tipring/sip/internal/retry"
 	"log/slog"
 	"net"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tipring/tipring/sip/digest"
+	"github.com/tipring/tipring/sip/internal/sipmsg"
 )
 
 // Status is the coarse state of a subscription.
@@ -426,7 +426,7 @@ func (s *Subscription) subscribe(ctx context.Context, expires time.Duration) (ti
 		code := res.StatusCode
 		switch {
 		case code >= 200 && code < 300:
-			g, ok := headerSeconds(res, "Expires")
+			g, ok := sipmsg.Seconds(res, "Expires")
 			if !ok {
 				g = asked
 			}
@@ -458,7 +458,7 @@ func (s *Subscription) subscribe(ctx context.Context, expires time.Duration) (ti
 			}
 			answered[code] = true
 		case code == 423 && asked > 0:
-			minExp, ok := headerSeconds(res, "Min-Expires")
+			minExp, ok := sipmsg.Seconds(res, "Min-Expires")
 			if !ok || minExp <= asked {
 				s.abandon(d, initial)
 				return 0, fmt.Errorf("%w: 423 without a usable Min-Expires", responseError(res))
@@ -545,7 +545,7 @@ func (s *Subscription) request(d *dialog, expires time.Duration) (*sip.Request, 
 		hop = hopOf(target, routes, cfg.Transport)
 	}
 	req := sip.NewRequest(sip.SUBSCRIBE, target)
-	local := s.localAddr(hop)
+	local := s.m.agent.SentBy(hop, s.cfg.Transport)
 	tp := strings.ToUpper(cfg.Transport)
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: tp,
 		Host: local.Addr().String(), Port: int(local.Port()), Params: sip.NewParams()}
@@ -615,18 +615,8 @@ func (s *Subscription) request(d *dialog, expires time.Duration) (*sip.Request, 
 // 407; answeredFresh tells that the rejected request carried credentials
 // for a challenge of the same kind.
 func (s *Subscription) learnChallenge(res *sip.Response, answeredFresh bool) error {
-	name := "WWW-Authenticate"
-	if res.StatusCode == 407 {
-		name = "Proxy-Authenticate"
-	}
-	var chs []*digest.Challenge
-	for _, h := range res.GetHeaders(name) {
-		if c, err := digest.ParseChallenge(h.Value()); err == nil {
-			chs = append(chs, c)
-		}
-	}
 	re := responseError(res)
-	best := digest.Strongest(chs)
+	best := digest.StrongestOf(sipmsg.Values(res, digest.ChallengeHeader(res.StatusCode)))
 	switch {
 	case best == nil:
 		return &authError{why: "no supported Digest challenge", resp: re}
@@ -666,35 +656,6 @@ func (s *Subscription) do(ctx context.Context, req *sip.Request) (*sip.Response,
 			return nil, fmt.Errorf("%w: SUBSCRIBE to %s: %w", ErrNoResponse, req.Destination(), ctx.Err())
 		}
 	}
-}
-
-// localAddr is the address put in Via and Contact for requests to dst:
-// the agent's listening address, with the source address of the route to
-// dst when the agent listens on all addresses.
-func (s *Subscription) localAddr(dst string) netip.AddrPort {
-	a := s.m.agent
-	la := a.LocalAddr()
-	port := uint16(la.Port)
-	if s.cfg.Transport == "tls" {
-		if t := a.TLSAddr(); t != nil {
-			port = uint16(t.Port)
-		}
-	}
-	ip, _ := netip.AddrFromSlice(la.IP)
-	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsUnspecified() {
-		// A connected UDP socket sends nothing but learns the route.
-		if c, err := net.Dial("udp", dst); err == nil {
-			if src, ok := netip.AddrFromSlice(c.LocalAddr().(*net.UDPAddr).IP); ok {
-				ip = src.Unmap()
-			}
-			c.Close()
-		}
-	}
-	if !ip.IsValid() {
-		ip = netip.IPv4Unspecified()
-	}
-	return netip.AddrPortFrom(ip, port)
 }
 
 // hopOf returns where a request to target through routes goes first.
@@ -859,24 +820,9 @@ func parseSubscriptionState(v string) (subState, error) {
 	return ss, nil
 }
 
-// headerSeconds reads a header holding delta-seconds, ignoring a trailing
-// comment or parameters (as Retry-After allows).
-func headerSeconds(res *sip.Response, name string) (time.Duration, bool) {
-	v := headerValue(res, name)
-	end := 0
-	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
-		end++
-	}
-	n, err := strconv.ParseUint(v[:end], 10, 32)
-	if err != nil {
-		return 0, false
-	}
-	return time.Duration(n) * time.Second, true
-}
-
 func responseError(res *sip.Response) *ResponseError {
 	e := &ResponseError{StatusCode: res.StatusCode, Reason: res.Reason}
-	if d, ok := headerSeconds(res, "Retry-After"); ok {
+	if d, ok := sipmsg.Seconds(res, "Retry-After"); ok {
 		e.RetryAfter = d
 	}
 	return e

@@ -20,6 +20,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tipring/tipring/sip/digest"
+	"github.com/tipring/tipring/sip/internal/sipmsg"
 )
 
 // Defaults for an Account.
@@ -656,7 +657,7 @@ func (r *Registration) attempt(ctx context.Context, s *session, register bool) (
 func (r *Registration) attemptTarget(ctx context.Context, s *session, t target, register bool) (_ time.Duration, _ *flow, err error) {
 	var f *flow
 	var local netip.AddrPort // where the request leaves from
-	src, err := r.agent.sourceIP(t.addr)
+	src, err := r.agent.sourceIP(t.addr.String())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -745,7 +746,7 @@ func (r *Registration) attemptTarget(ctx context.Context, s *session, t target, 
 			}
 			answered[code] = true
 		case code == 423 && expires > 0:
-			minExp, ok := headerSeconds(res, "Min-Expires")
+			minExp, ok := sipmsg.Seconds(res, "Min-Expires")
 			if !ok || minExp <= expires {
 				return 0, nil, fmt.Errorf("%w: 423 without a usable Min-Expires", responseError(res))
 			}
@@ -787,18 +788,8 @@ func publicAddr(res *sip.Response, local netip.AddrPort) (pub netip.AddrPort, na
 // answeredFresh tells whether the request just rejected carried
 // credentials computed from a fresh challenge of the same kind.
 func (r *Registration) learnChallenge(s *session, res *sip.Response, answeredFresh bool) error {
-	name := "WWW-Authenticate"
-	if res.StatusCode == 407 {
-		name = "Proxy-Authenticate"
-	}
-	var chs []*digest.Challenge
-	for _, h := range res.GetHeaders(name) {
-		if c, err := digest.ParseChallenge(h.Value()); err == nil {
-			chs = append(chs, c)
-		}
-	}
 	re := responseError(res)
-	best := digest.Strongest(chs)
+	best := digest.StrongestOf(sipmsg.Values(res, digest.ChallengeHeader(res.StatusCode)))
 	if best == nil {
 		return &authError{kind: ErrAuthUnsupported, resp: re, why: "no supported Digest challenge"}
 	}
@@ -816,18 +807,30 @@ func (r *Registration) learnChallenge(s *session, res *sip.Response, answeredFre
 // sourceIP returns the address requests to dst leave from: the listening
 // address, or when that is unspecified the local address the system routes
 // to dst from.
-func (a *Agent) sourceIP(dst netip.AddrPort) (netip.Addr, error) {
+func (a *Agent) sourceIP(dst string) (netip.Addr, error) {
 	if ip, ok := netip.AddrFromSlice(a.listen.IP); ok && !ip.IsUnspecified() {
 		return ip.Unmap(), nil
 	}
 	// A connected UDP socket sends nothing but learns the route's source.
-	c, err := net.Dial("udp", dst.String())
+	c, err := net.Dial("udp", dst)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("%w: no route to %s: %w", ErrNoResponse, dst, err)
 	}
 	defer c.Close()
 	ip, _ := netip.AddrFromSlice(c.LocalAddr().(*net.UDPAddr).IP)
 	return ip.Unmap(), nil
+}
+
+// SentBy is the address a request to dst (host:port) over transport
+// carries in Via and Contact: the agent's listening port for transport,
+// and its listening address, or when that is unspecified the source
+// address of the route to dst (unspecified when there is none).
+func (a *Agent) SentBy(dst, transport string) netip.AddrPort {
+	ip, err := a.sourceIP(dst)
+	if err != nil || !ip.IsValid() {
+		ip = netip.IPv4Unspecified()
+	}
+	return netip.AddrPortFrom(ip, a.listenPort(transport))
 }
 
 // listenPort is the port the agent receives requests on for a transport.
@@ -976,7 +979,7 @@ func granted(res *sip.Response, ours sip.Uri, asked time.Duration) time.Duration
 			}
 		}
 	}
-	if d, ok := headerSeconds(res, "Expires"); ok {
+	if d, ok := sipmsg.Seconds(res, "Expires"); ok {
 		return d
 	}
 	return asked
@@ -996,28 +999,9 @@ func sameContact(a, b *sip.Uri) bool {
 		transportOf(a) == transportOf(b)
 }
 
-// headerSeconds reads a header holding a delta-seconds value, ignoring a
-// trailing comment or parameters (as Retry-After allows).
-func headerSeconds(res *sip.Response, name string) (time.Duration, bool) {
-	h := res.GetHeader(name)
-	if h == nil {
-		return 0, false
-	}
-	v := strings.TrimSpace(h.Value())
-	end := 0
-	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
-		end++
-	}
-	n, err := strconv.ParseUint(v[:end], 10, 32)
-	if err != nil {
-		return 0, false
-	}
-	return time.Duration(n) * time.Second, true
-}
-
 func responseError(res *sip.Response) *ResponseError {
 	e := &ResponseError{StatusCode: res.StatusCode, Reason: res.Reason}
-	if d, ok := headerSeconds(res, "Retry-After"); ok {
+	if d, ok := sipmsg.Seconds(res, "Retry-After"); ok {
 		e.RetryAfter = d
 	}
 	return e
