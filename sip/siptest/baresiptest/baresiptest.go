@@ -110,7 +110,7 @@ type Peer struct {
 	t     testing.TB
 	cmd   *exec.Cmd
 	conn  net.Conn
-	out   *syncBuffer
+	out   *proctest.Output
 	resps chan map[string]any
 
 	// evMu guards the events baresip reported, all kept in order;
@@ -234,7 +234,7 @@ func start(t testing.TB, cfg Config) (*Peer, error) {
 		URI:      "sip:" + cfg.User + "@" + host,
 		Dir:      dir,
 		t:        t,
-		out:      &syncBuffer{},
+		out:      &proctest.Output{},
 		resps:    make(chan map[string]any, 16),
 		waited:   make(chan struct{}),
 		evSignal: make(chan struct{}),
@@ -438,20 +438,3 @@ func (p *Peer) SentFile() string {
 
 // Output returns what baresip printed so far.
 func (p *Peer) Output() string { return p.out.String() }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}

@@ -150,7 +150,7 @@ type Server struct {
 	// Dir is the server's private temporary directory.
 	Dir string
 
-	log     *syncBuffer
+	log     *proctest.Output
 	cfgFile string
 	runDir  string
 
@@ -304,7 +304,7 @@ func start(t testing.TB, cfg Config, modules string) (*Server, error) {
 		CA:      cfg.CA,
 		CAFile:  caFile,
 		Dir:     dir,
-		log:     &syncBuffer{},
+		log:     &proctest.Output{},
 		cfgFile: cfgFile,
 		runDir:  runDir,
 	}
@@ -591,21 +591,4 @@ func parseLookup(out string) []Contact {
 		}
 	}
 	return cs
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

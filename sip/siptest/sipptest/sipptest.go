@@ -15,14 +15,12 @@
 package sipptest
 
 import (
-	"bytes"
 	"errors"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -62,7 +60,7 @@ type Scenario struct {
 
 	t      testing.TB
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *proctest.Output
 	waited chan struct{}
 	err    error
 }
@@ -112,7 +110,7 @@ func Start(t testing.TB, cfg Config) *Scenario {
 	if cfg.Remote != "" {
 		args = append(args, cfg.Remote)
 	}
-	s := &Scenario{Addr: "127.0.0.1:" + strconv.Itoa(port), t: t, out: &syncBuffer{}, waited: make(chan struct{})}
+	s := &Scenario{Addr: "127.0.0.1:" + strconv.Itoa(port), t: t, out: &proctest.Output{}, waited: make(chan struct{})}
 	s.cmd = exec.Command(Binary, args...)
 	s.cmd.Dir = dir
 	s.cmd.Stdout = s.out
@@ -161,21 +159,10 @@ func (s *Scenario) Wait(d time.Duration) {
 		s.t.Fatalf("sipptest: scenario still running after %v", d)
 	}
 	if s.err != nil {
-		s.t.Fatalf("sipptest: scenario failed: %v", s.err)
+		s.t.Fatalf("sipptest: scenario failed: %v\n%s", s.err, s.out.String())
 	}
 }
 
 func (s *Scenario) stop() {
 	proctest.Stop(s.t, "sipptest", s.cmd, s.waited, 2*time.Second, 5*time.Second)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
 }
