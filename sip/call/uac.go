@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/tipring/tipring/sip/internal/hostport"
 )
 
 // Dial places a call to number: a bare number or user is called at the
@@ -51,8 +53,8 @@ func (l *Line) dialWithHook(ctx context.Context, number string, extra []sip.Head
 	direct := (strings.Contains(number, "@") || strings.HasPrefix(strings.ToLower(strings.TrimSpace(number)), "sip")) &&
 		!(strings.EqualFold(target.Host, l.cfg.Domain) && target.Port == 0)
 	if l.cfg.OutboundProxy {
-		host, port, _ := splitHostPort(l.cfg.Proxy)
-		r := sip.Uri{Scheme: "sip", Host: host, Port: port, UriParams: sip.NewParams()}
+		host, port, _ := hostport.Split(l.cfg.Proxy)
+		r := sip.Uri{Scheme: "sip", Host: host, Port: int(port), UriParams: sip.NewParams()}
 		if transport != "udp" {
 			r.UriParams.Add("transport", transport)
 		}

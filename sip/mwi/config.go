@@ -3,11 +3,10 @@ package mwi
 import (
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tipring/tipring/sip/internal/hostport"
 	"github.com/tipring/tipring/sip/internal/retry"
 )
 
@@ -69,11 +68,8 @@ type Config struct {
 }
 
 func (cfg *Config) normalize() error {
-	if cfg.User == "" || cfg.Domain == "" {
-		return fmt.Errorf("%w: user and domain are required", ErrInvalidConfig)
-	}
-	if strings.ContainsAny(cfg.User, "@:;<>?& \t\r\n") || strings.ContainsAny(cfg.Domain, "@;<>? \t\r\n/") {
-		return fmt.Errorf("%w: bad character in user %q or domain %q", ErrInvalidConfig, cfg.User, cfg.Domain)
+	if err := hostport.CheckAOR(cfg.User, cfg.Domain); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	if cfg.AuthUser == "" {
 		cfg.AuthUser = cfg.User
@@ -89,14 +85,11 @@ func (cfg *Config) normalize() error {
 	if cfg.Proxy == "" {
 		cfg.Proxy = cfg.Domain
 	}
-	host, port, err := splitHostPort(cfg.Proxy)
+	proxy, err := hostport.Complete(cfg.Proxy, cfg.Transport)
 	if err != nil {
 		return fmt.Errorf("%w: proxy: %w", ErrInvalidConfig, err)
 	}
-	if port == 0 {
-		port = defaultPort(cfg.Transport)
-	}
-	cfg.Proxy = net.JoinHostPort(host, strconv.Itoa(port))
+	cfg.Proxy = proxy
 	if cfg.Expires <= 0 {
 		cfg.Expires = defaultExpires
 	}
@@ -112,28 +105,4 @@ func (cfg *Config) normalize() error {
 		cfg.RequestTimeout = defaultRequestTimeout
 	}
 	return nil
-}
-
-func defaultPort(transport string) int {
-	if transport == "tls" {
-		return 5061
-	}
-	return 5060
-}
-
-// splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port"; port 0
-// means none was given.
-func splitHostPort(s string) (string, int, error) {
-	if h, p, err := net.SplitHostPort(s); err == nil {
-		n, err := strconv.ParseUint(p, 10, 16)
-		if err != nil || n == 0 || h == "" {
-			return "", 0, fmt.Errorf("bad host or port in %q", s)
-		}
-		return h, int(n), nil
-	}
-	h := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if h == "" || strings.ContainsAny(h, "[]/ ") {
-		return "", 0, fmt.Errorf("bad host %q", s)
-	}
-	return h, 0, nil
 }

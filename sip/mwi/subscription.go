@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tipring/tipring/sip/digest"
+	"github.com/tipring/tipring/sip/internal/hostport"
 	"github.com/tipring/tipring/sip/internal/sipmsg"
 )
 
@@ -666,7 +667,7 @@ func hopOf(target sip.Uri, routes []sip.Uri, transport string) string {
 	}
 	port := u.Port
 	if port == 0 {
-		port = defaultPort(transport)
+		port = int(hostport.DefaultPort(transport))
 		if u.Scheme == "sips" {
 			port = 5061
 		}

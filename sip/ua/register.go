@@ -20,6 +20,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/tipring/tipring/sip/digest"
+	"github.com/tipring/tipring/sip/internal/hostport"
 	"github.com/tipring/tipring/sip/internal/sipmsg"
 )
 
@@ -97,11 +98,8 @@ type Account struct {
 }
 
 func (acc *Account) normalize() error {
-	if acc.User == "" || acc.Domain == "" {
-		return fmt.Errorf("%w: user and domain are required", ErrInvalidAccount)
-	}
-	if strings.ContainsAny(acc.User, "@:;<> \t\r\n") || strings.ContainsAny(acc.Domain, "@;<> \t\r\n/") {
-		return fmt.Errorf("%w: bad character in user %q or domain %q", ErrInvalidAccount, acc.User, acc.Domain)
+	if err := hostport.CheckAOR(acc.User, acc.Domain); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidAccount, err)
 	}
 	if acc.AuthUser == "" {
 		acc.AuthUser = acc.User
@@ -121,13 +119,13 @@ func (acc *Account) normalize() error {
 		if *hop == "" {
 			continue
 		}
-		host, port, err := splitHostPort(*hop)
+		host, port, err := hostport.Split(*hop)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidAccount, err)
 		}
 		// An IP address needs no lookup: give it its default port now.
 		if ip, err := netip.ParseAddr(host); err == nil && port == 0 && acc.Transport != "auto" {
-			*hop = netip.AddrPortFrom(ip, defaultPort(acc.Transport)).String()
+			*hop = netip.AddrPortFrom(ip, hostport.DefaultPort(acc.Transport)).String()
 		}
 	}
 	if acc.Expires <= 0 {
@@ -879,7 +877,7 @@ func (r *Registration) request(s *session, t target, sentBy netip.AddrPort, cont
 	if s.proxy {
 		// RFC 3261 §8.1.2: a pre-loaded route set naming the outbound
 		// proxy, which routes loosely.
-		host, port, _ := splitHostPort(s.hop)
+		host, port, _ := hostport.Split(s.hop)
 		if strings.Contains(host, ":") {
 			host = "[" + host + "]"
 		}

@@ -7,8 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/tipring/tipring/sip/internal/hostport"
 )
 
 // Resolver is the DNS the agent locates registrars with (RFC 3263 §4):
@@ -51,31 +52,6 @@ func srvServices(transport string) []srvService {
 	return []srvService{tls, tcp, udp}
 }
 
-// defaultPort is the port of a transport when none is given.
-func defaultPort(transport string) uint16 {
-	if transport == "tls" {
-		return 5061
-	}
-	return 5060
-}
-
-// splitHostPort splits "host", "host:port", "[v6]" or "[v6]:port"; port
-// is 0 when absent.
-func splitHostPort(spec string) (string, uint16, error) {
-	if h, p, err := net.SplitHostPort(spec); err == nil {
-		n, err := strconv.ParseUint(p, 10, 16)
-		if err != nil || n == 0 || h == "" {
-			return "", 0, fmt.Errorf("bad port in %q", spec)
-		}
-		return h, uint16(n), nil
-	}
-	h := strings.TrimSuffix(strings.TrimPrefix(spec, "["), "]")
-	if h == "" || strings.ContainsAny(h, "[]/@;<> \t\r\n") || (strings.Contains(h, ":") && net.ParseIP(h) == nil) {
-		return "", 0, fmt.Errorf("bad host %q", spec)
-	}
-	return h, 0, nil
-}
-
 // resolve turns a next hop (host, host:port or IP) into the ordered
 // targets to try, following RFC 3263 §4 without NAPTR: an IP address is
 // used as is; a name with a port is looked up for A/AAAA records; a bare
@@ -83,7 +59,7 @@ func splitHostPort(spec string) (string, uint16, error) {
 // weighted at random, RFC 2782) and for A/AAAA records at the transport's
 // default port when it has none.
 func (a *Agent) resolve(ctx context.Context, hop, transport string) ([]target, error) {
-	host, port, err := splitHostPort(hop)
+	host, port, err := hostport.Split(hop)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidAccount, err)
 	}
@@ -94,7 +70,7 @@ func (a *Agent) resolve(ctx context.Context, hop, transport string) ([]target, e
 		if transport == "auto" {
 			transport = "udp"
 		}
-		return []target{{transport: transport, addr: netip.AddrPortFrom(ip.Unmap(), cmp.Or(port, defaultPort(transport))), serverName: host}}, nil
+		return []target{{transport: transport, addr: netip.AddrPortFrom(ip.Unmap(), cmp.Or(port, hostport.DefaultPort(transport))), serverName: host}}, nil
 	}
 	if port != 0 {
 		ts, err := a.lookupHost(ctx, host, port, transport, host)
@@ -136,7 +112,7 @@ func (a *Agent) resolve(ctx context.Context, hop, transport string) ([]target, e
 	if transport == "auto" {
 		transport = "udp"
 	}
-	ts, err := a.lookupHost(ctx, host, defaultPort(transport), transport, host)
+	ts, err := a.lookupHost(ctx, host, hostport.DefaultPort(transport), transport, host)
 	if err != nil && srvErr != nil {
 		return nil, fmt.Errorf("%w (SRV: %w)", err, srvErr)
 	}
