@@ -7,13 +7,13 @@ import (
 	"net"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tipring/tipring/firmware/config"
+	"github.com/tipring/tipring/firmware/syslog"
 )
 
 // syslogRFC5424 matches one message as the gateway sends it: facility
@@ -92,25 +92,19 @@ func startSyslogSink(t *testing.T) *syslogSink {
 				defer c.Close()
 				r := bufio.NewReader(c)
 				for {
-					head, err := r.ReadString(' ')
+					m, err := syslog.ReadFrame(r, syslog.MaxMessage)
 					if err != nil {
-						return
-					}
-					n, err := strconv.Atoi(strings.TrimSuffix(head, " "))
-					if err != nil || n <= 0 {
-						s.mu.Lock()
-						s.badFrames++
-						s.mu.Unlock()
-						return
-					}
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
+						if err != io.EOF {
+							s.mu.Lock()
+							s.badFrames++
+							s.mu.Unlock()
+						}
 						return
 					}
 					s.mu.Lock()
-					s.raw.Write(b)
+					s.raw.WriteString(m)
 					s.mu.Unlock()
-					s.add(true, string(b))
+					s.add(true, m)
 				}
 			}()
 		}

@@ -88,21 +88,15 @@ func TestTCPOctetCountingAndReconnect(t *testing.T) {
 				defer c.Close()
 				r := bufio.NewReader(c)
 				for {
-					head, err := r.ReadString(' ')
+					m, err := ReadFrame(r, MaxMessage)
 					if err != nil {
+						if err != io.EOF {
+							msgs <- "bad frame: " + err.Error()
+						}
 						return
 					}
-					n, err := strconv.Atoi(strings.TrimSpace(head))
-					if err != nil {
-						msgs <- "bad frame " + head
-						return
-					}
-					b := make([]byte, n)
-					if _, err := io.ReadFull(r, b); err != nil {
-						return
-					}
-					msgs <- string(b)
-					if strings.Contains(string(b), "hang up") {
+					msgs <- m
+					if strings.Contains(m, "hang up") {
 						return // the server drops the connection
 					}
 				}
@@ -177,4 +171,31 @@ func TestFormatLimits(t *testing.T) {
 	if !strings.HasPrefix(string(b), "<135>1 1970-01-01T00:00:00.000000Z ahost tipring 7 - - é") {
 		t.Errorf("header %q", b[:60])
 	}
+}
+
+// RFC 6587 §3.4.1: MSG-LEN is a non-zero decimal without leading zeros,
+// then one space, then exactly that many octets.
+func TestReadFrame(t *testing.T) {
+	r := bufio.NewReader(strings.NewReader("5 hello11 <14>1 - x y0 bad"))
+	for _, want := range []string{"hello", "<14>1 - x y"} {
+		if got, err := ReadFrame(r, MaxMessage); err != nil || got != want {
+			t.Fatalf("%q, %v; want %q", got, err, want)
+		}
+	}
+	for _, bad := range []string{"0 ", "05 hello", "x hello", "-1 a", "3000 " + strings.Repeat("a", 3000)} {
+		if got, err := ReadFrame(bufio.NewReader(strings.NewReader(bad)), MaxMessage); err == nil {
+			t.Errorf("%.10q read as %.10q", bad, got)
+		}
+	}
+}
+
+func FuzzReadFrame(f *testing.F) {
+	f.Add("5 hello")
+	f.Add("0 ")
+	f.Fuzz(func(t *testing.T, in string) {
+		m, err := ReadFrame(bufio.NewReader(strings.NewReader(in)), MaxMessage)
+		if err == nil && len(m) > MaxMessage {
+			t.Fatalf("a frame of %d octets", len(m))
+		}
+	})
 }
