@@ -3,7 +3,6 @@ package mwi
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/tipring/tipring/sip/internal/hostport"
@@ -74,14 +73,11 @@ func (cfg *Config) normalize() error {
 	if cfg.AuthUser == "" {
 		cfg.AuthUser = cfg.User
 	}
-	cfg.Transport = strings.ToLower(cfg.Transport)
-	switch cfg.Transport {
-	case "":
-		cfg.Transport = "tls"
-	case "udp", "tcp", "tls":
-	default:
-		return fmt.Errorf("%w: transport %q (want udp, tcp or tls)", ErrInvalidConfig, cfg.Transport)
+	t, err := hostport.Transport(cfg.Transport)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	cfg.Transport = t
 	if cfg.Proxy == "" {
 		cfg.Proxy = cfg.Domain
 	}

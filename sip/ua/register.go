@@ -104,14 +104,11 @@ func (acc *Account) normalize() error {
 	if acc.AuthUser == "" {
 		acc.AuthUser = acc.User
 	}
-	acc.Transport = strings.ToLower(acc.Transport)
-	switch acc.Transport {
-	case "":
-		acc.Transport = "tls"
-	case "udp", "tcp", "tls", "auto":
-	default:
-		return fmt.Errorf("%w: transport %q (want udp, tcp, tls or auto)", ErrInvalidAccount, acc.Transport)
+	t, err := hostport.Transport(acc.Transport, "auto")
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidAccount, err)
 	}
+	acc.Transport = t
 	if acc.Registrar == "" {
 		acc.Registrar = acc.Domain
 	}

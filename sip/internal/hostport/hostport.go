@@ -58,6 +58,24 @@ func Complete(spec, transport string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(int(port))), nil
 }
 
+// Transport returns t in lower case, "tls" when empty, or an error when it
+// is not udp, tcp, tls or one of also.
+func Transport(t string, also ...string) (string, error) {
+	t = strings.ToLower(t)
+	switch t {
+	case "":
+		return "tls", nil
+	case "udp", "tcp", "tls":
+		return t, nil
+	}
+	for _, a := range also {
+		if t == a {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("transport %q (want udp, tcp, tls%s)", t, strings.Join(append([]string{""}, also...), " or "))
+}
+
 // CheckAOR reports whether user and domain make an address of record
 // sip:user@domain that the packages can write without escaping.
 func CheckAOR(user, domain string) error {

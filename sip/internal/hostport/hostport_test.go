@@ -35,3 +35,20 @@ func TestCheckAOR(t *testing.T) {
 		}
 	}
 }
+
+func TestTransport(t *testing.T) {
+	for in, want := range map[string]string{"": "tls", "UDP": "udp", "tcp": "tcp", "TLS": "tls"} {
+		if got, err := Transport(in); err != nil || got != want {
+			t.Errorf("Transport(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := Transport("auto"); err == nil {
+		t.Error("auto accepted where it is not allowed")
+	}
+	if got, err := Transport("Auto", "auto"); err != nil || got != "auto" {
+		t.Errorf("Transport(Auto, auto) = %q, %v", got, err)
+	}
+	if _, err := Transport("sctp", "auto"); err == nil || err.Error() != `transport "sctp" (want udp, tcp, tls or auto)` {
+		t.Errorf("sctp: %v", err)
+	}
+}
