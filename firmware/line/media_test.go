@@ -207,6 +207,44 @@ func TestMediaAllocatesNothing(t *testing.T) {
 			t.Errorf("%v allocations per frame with plan %+v", n, *p)
 		}
 	}
+	// A key pressed and released in a call: the receiver's suspicion, the
+	// hold-back with its made-up frame, the muting, the event, the
+	// catching up.
+	key, err := dtmf.Synthesize("5", 800, 0, dtmf.GenConfig{LowDBm0: -10, TwistDB: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := append(append(make([]int16, 800+37), key...), make([]int16, 1600)...)
+	leg := &countingDigitMedia{}
+	h.l.plan.Store(&plan{legs: [2]Media{leg}, nlegs: 1, detect: true, relay: DTMFRFC4733})
+	m.frame()
+	lagged := false
+	// One run is the whole key press: any allocation on its way counts.
+	if n := testing.AllocsPerRun(1, func() {
+		for i := 0; (i+1)*hal.FrameSamples <= len(x); i++ {
+			copy(m.in[:], x[i*hal.FrameSamples:])
+			m.frame()
+			lagged = lagged || m.lag
+			for len(h.l.keys) > 0 {
+				<-h.l.keys
+			}
+		}
+	}); n != 0 || !lagged || leg.events != 4 {
+		t.Errorf("%v allocations through a key press, twice (held back: %v, events %d, want 4)", n, lagged, leg.events)
+	}
+}
+
+// countingDigitMedia is a call leg that counts the RFC 4733 events it is
+// sent and keeps nothing, so that it allocates nothing itself.
+type countingDigitMedia struct {
+	nullMedia
+	events int
+}
+
+func (*countingDigitMedia) Digits() <-chan media.Digit { return nil }
+func (m *countingDigitMedia) SendDigit(byte, bool) error {
+	m.events++
+	return nil
 }
 
 // BenchmarkMediaFrame is the line's part of the media path per 20 ms frame
