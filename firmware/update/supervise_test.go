@@ -48,11 +48,19 @@ func (f *fixture) script(name, kind string) []byte {
 	case "hang":
 		s += "exec sleep 60\n"
 	case "unhealthy":
-		s += "printf 'the board did not open: no SPI' > " + string(f.dir) + "/unhealthy-$$\nexec sleep 60\n"
+		s += f.unhealthy("the board did not open: no SPI") + "exec sleep 60\n"
 	case "fails-while-confirming":
-		s += "echo " + name + " > " + string(f.dir) + "/healthy-$$\nsleep 0.1\nprintf 'line 1: PCM underrun' > " + string(f.dir) + "/unhealthy-$$\nexec sleep 60\n"
+		s += "echo " + name + " > " + string(f.dir) + "/healthy-$$\nsleep 0.1\n" + f.unhealthy("line 1: PCM underrun") + "exec sleep 60\n"
 	}
 	return []byte(s)
+}
+
+// unhealthy is the shell to report reason as ReportUnhealthy does: the
+// marker written whole under another name, then renamed, so that the
+// supervisor polling for it never reads it half written.
+func (f *fixture) unhealthy(reason string) string {
+	d := string(f.dir)
+	return "printf '" + reason + "' > " + d + "/.unhealthy-$$ && mv " + d + "/.unhealthy-$$ " + d + "/unhealthy-$$\n"
 }
 
 // stage signs and stages a package of version holding a script of kind.
