@@ -16,7 +16,6 @@ package sipptest
 
 import (
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,14 +131,23 @@ func Start(t testing.TB, cfg Config) *Scenario {
 		}
 	})
 	if cfg.Remote == "" {
-		// A UAS must be listening before the test calls it.
+		// A UAS must be listening before the test calls it. Asked of the
+		// kernel, not by binding the port, which would hold it for a
+		// moment and could make SIPp's own bind fail (seen in CI).
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			c, err := net.ListenPacket("udp", s.Addr)
+			bound, err := proctest.UDPBound(port)
 			if err != nil {
-				break // bound by SIPp
+				t.Fatalf("sipptest: %v", err)
 			}
-			c.Close()
+			if bound {
+				break
+			}
+			select {
+			case <-s.waited:
+				t.Fatalf("sipptest: sipp exited before listening on %s:\n%s", s.Addr, s.out.String())
+			default:
+			}
 			if time.Now().After(deadline) {
 				t.Fatalf("sipptest: sipp not listening on %s", s.Addr)
 			}
